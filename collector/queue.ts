@@ -1,0 +1,49 @@
+/**
+ * The bounded receive queue between the UDP sockets and the decoder: a ring buffer of fixed
+ * capacity. When it is full the new datagram is dropped and counted; the socket never waits.
+ */
+
+export interface ReceivedDatagram {
+  readonly payload: Uint8Array;
+  readonly address: string;
+  readonly port: number;
+  /** Unix milliseconds at receipt. */
+  readonly receivedAt: number;
+}
+
+export class ReceiveQueue {
+  dropped = 0;
+  enqueued = 0;
+  private readonly slots: (ReceivedDatagram | undefined)[];
+  private head = 0;
+  private size = 0;
+
+  constructor(readonly capacity: number) {
+    this.slots = new Array(capacity).fill(undefined);
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  /** Returns false (and counts the drop) when full. */
+  push(d: ReceivedDatagram): boolean {
+    if (this.size === this.capacity) {
+      this.dropped++;
+      return false;
+    }
+    this.slots[(this.head + this.size) % this.capacity] = d;
+    this.size++;
+    this.enqueued++;
+    return true;
+  }
+
+  shift(): ReceivedDatagram | undefined {
+    if (this.size === 0) return undefined;
+    const d = this.slots[this.head];
+    this.slots[this.head] = undefined;
+    this.head = (this.head + 1) % this.capacity;
+    this.size--;
+    return d;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * Reading data sets against a compiled template (shared by NetFlow v9 and IPFIX), and turning
+ * options data into exporter state: sampler rates, interface names, system init time.
+ */
+import { FlowRecord, type DecodedRecord, type FieldValue, type OptionsRecord } from './flow.js';
+import type { DomainState, ExporterState, FlowState } from './state.js';
+import {
+  type CompiledTemplate,
+  type ExportHeader,
+  RecordScratch,
+  readVariableLength,
+  resolveScratch,
+  VARIABLE_LENGTH,
+} from './template.js';
+import type { ElementRegistry } from './ie/registry.js';
+import { readValue } from './read.js';
+
+/** Everything a data set is decoded against. */
+export interface SetContext {
+  readonly state: FlowState;
+  readonly exporter: ExporterState;
+  readonly domain: DomainState;
+  readonly header: ExportHeader;
+  readonly registry: ElementRegistry;
+  readonly out: DecodedRecord[];
+  /** Set when a record overran its set: the records before it are kept, the count is uncertain. */
+  overran: boolean;
+}
+
+/** One scratch serves every record: decoding is synchronous and single-threaded. */
+const scratch = new RecordScratch();
+
+/** The rate for records that state none: configuration override, options data, configuration default. */
+function baseRate(e: ExporterState, d: DomainState): number {
+  if (e.samplingOverride > 0) return e.samplingOverride;
+  return d.samplerRates.get(-1) ?? (e.samplingDefault > 0 ? e.samplingDefault : 1);
+}
+
+/**
+ * Decodes the records of one data set, `b[start..end)`, and returns how many it decoded. A record
+ * that overruns the set is counted and sets `ctx.overran`; the records before it are kept.
+ */
+export function decodeDataSet(ctx: SetContext, t: CompiledTemplate, b: Uint8Array, start: number, end: number): number {
+  if (t.options) return decodeOptionsSet(ctx, t, b, start, end);
+  const { exporter: e, domain: d, header, out } = ctx;
+  const rate = baseRate(e, d);
+  const readers = t.readers;
+  const n = readers.length;
+  let count = 0;
+  let off = start;
+  if (t.recordLength > 0) {
+    const len = t.recordLength;
+    const offsets = t.offsets;
+    const fields = t.fields;
+    // Anything shorter than a record at the end of the set is padding (RFC 3954 5.3, RFC 7011 3.3.1).
+    for (; off + len <= end; off += len) {
+      const rec = new FlowRecord(e.address, header.version, d.observationDomainId);
+      rec.templateId = t.templateId;
+      if (t.needsScratch) scratch.reset();
+      for (let i = 0; i < n; i++) readers[i]!(b, off + offsets[i]!, fields[i]!.length, rec, scratch);
+      finish(rec, t, header, e, d, rate);
+      out.push(rec);
+      count++;
+    }
+    return count;
+  }
+  while (end - off >= t.minRecordLength) {
+    const rec = new FlowRecord(e.address, header.version, d.observationDomainId);
+    rec.templateId = t.templateId;
+    if (t.needsScratch) scratch.reset();
+    let p = off;
+    for (let i = 0; i < n; i++) {
+      let len = t.fields[i]!.length;
+      if (len === VARIABLE_LENGTH) {
+        const v = readVariableLength(b, p, end);
+        if (v === -1) return overrun(ctx, count);
+        len = v.len;
+        p = v.at;
+      }
+      if (p + len > end) return overrun(ctx, count);
+      readers[i]!(b, p, len, rec, scratch);
+      p += len;
+    }
+    finish(rec, t, header, e, d, rate);
+    out.push(rec);
+    count++;
+    off = p;
+  }
+  return count;
+}
+
+function overrun(ctx: SetContext, decoded: number): number {
+  ctx.exporter.counters.error('bad_variable_length');
+  ctx.overran = true;
+  return decoded;
+}
+
+function finish(rec: FlowRecord, t: CompiledTemplate, h: ExportHeader, e: ExporterState, d: DomainState, rate: number): void {
+  if (!t.needsScratch) {
+    rec.samplingRate = rate;
+    return;
+  }
+  const own = resolveScratch(rec, scratch, h, d.systemInitMs);
+  if (e.samplingOverride > 0) rec.samplingRate = e.samplingOverride;
+  else if (own > 0) rec.samplingRate = own;
+  else if (scratch.samplerId >= 0) rec.samplingRate = d.samplerRates.get(scratch.samplerId) ?? rate;
+  else rec.samplingRate = rate;
+}
+
+/** NetFlow v9 options scope field types (RFC 3954 section 6.1). */
+const V9_SCOPE_NAMES: Readonly<Record<number, string>> = {
+  1: 'scopeSystem',
+  2: 'scopeInterface',
+  3: 'scopeLineCard',
+  4: 'scopeCache',
+  5: 'scopeTemplate',
+};
+
+function decodeOptionsSet(ctx: SetContext, t: CompiledTemplate, b: Uint8Array, start: number, end: number): number {
+  const { exporter: e, domain: d, header, registry, out } = ctx;
+  let count = 0;
+  let off = start;
+  while (end - off >= t.minRecordLength) {
+    const scope: Record<string, FieldValue> = {};
+    const fields: Record<string, FieldValue> = {};
+    let p = off;
+    for (let i = 0; i < t.fields.length; i++) {
+      const f = t.fields[i]!;
+      let len = f.length;
+      if (len === VARIABLE_LENGTH) {
+        const v = readVariableLength(b, p, end);
+        if (v === -1) return overrun(ctx, count);
+        len = v.len;
+        p = v.at;
+      }
+      if (p + len > end) return overrun(ctx, count);
+      const isScope = i < t.scopeCount;
+      const name =
+        isScope && header.version === 9 ? (V9_SCOPE_NAMES[f.id] ?? `scope:${f.id}`) : registry.nameOf(f.pen, f.id);
+      // v9 scope values (system, interface, line card, ...) are identifiers: read them as integers.
+      const type =
+        isScope && header.version === 9 ? 'unsigned64' : (registry.lookup(f.pen, f.id)?.type ?? 'octetArray');
+      (isScope ? scope : fields)[name] = readValue(b, p, len, type);
+      p += len;
+    }
+    const rec: OptionsRecord = {
+      kind: 'options',
+      exporter: e.address,
+      version: header.version,
+      observationDomainId: d.observationDomainId,
+      templateId: t.templateId,
+      scope,
+      fields,
+    };
+    applyOptions(rec, e, d);
+    out.push(rec);
+    count++;
+    off = p;
+  }
+  return count;
+}
+
+function num(v: FieldValue | undefined): number | undefined {
+  return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined;
+}
+
+/** Learns sampler rates, interface names and system init time from an options record. */
+export function applyOptions(rec: OptionsRecord, e: ExporterState, d: DomainState): void {
+  const all = { ...rec.scope, ...rec.fields };
+  const at = (name: string) => num(all[name]);
+
+  const interval = at('samplingInterval') ?? at('samplerRandomInterval') ?? at('samplingPacketInterval');
+  let rate: number | undefined;
+  if (interval !== undefined && interval > 0) {
+    const space = at('samplingPacketSpace');
+    rate = space !== undefined && at('samplingPacketInterval') !== undefined ? (interval + space) / interval : interval;
+  } else {
+    const size = at('samplingSize');
+    const population = at('samplingPopulation');
+    const probability = at('samplingProbability');
+    if (size !== undefined && population !== undefined && size > 0) rate = population / size;
+    else if (probability !== undefined && probability > 0 && probability <= 1) rate = 1 / probability;
+  }
+  if (rate !== undefined && Number.isFinite(rate) && rate >= 1) {
+    const id = at('samplerId') ?? at('selectorId') ?? -1;
+    d.samplerRates.set(id, rate);
+  }
+
+  const ifIndex = at('ingressInterface') ?? at('egressInterface') ?? at('scopeInterface');
+  const ifName = all['interfaceName'];
+  const ifDescription = all['interfaceDescription'];
+  if (ifIndex !== undefined && (typeof ifName === 'string' || typeof ifDescription === 'string')) {
+    const info = e.interfaces.get(ifIndex) ?? {};
+    if (typeof ifName === 'string') info.name = ifName;
+    if (typeof ifDescription === 'string') info.description = ifDescription;
+    e.interfaces.set(ifIndex, info);
+  }
+
+  const init = all['systemInitTimeMilliseconds'];
+  if (typeof init === 'string') {
+    const ms = Date.parse(init);
+    if (Number.isFinite(ms)) d.systemInitMs = ms;
+  }
+}

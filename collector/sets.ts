@@ -1,0 +1,103 @@
+/**
+ * The set walk shared by NetFlow v9 and IPFIX: split a message into sets, hand template sets to
+ * the version's template parser, decode data sets against their template, and keep data whose
+ * template has not arrived yet until it does.
+ */
+import { decodeDataSet, type SetContext } from './records.js';
+import { readU16 } from './read.js';
+import type { TemplateSpec } from './template.js';
+
+/** Parses the template records of one template set; `learn` is called for each valid one. */
+export type TemplateSetParser = (
+  ctx: SetContext,
+  setId: number,
+  b: Uint8Array,
+  start: number,
+  end: number,
+  learn: (spec: TemplateSpec) => void,
+) => void;
+
+export interface SetWalkResult {
+  /** Data records decoded, options records included. */
+  records: number;
+  /** False when a data set could not be counted (no template, or an overrun record). */
+  countKnown: boolean;
+}
+
+function allZero(b: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Walks the sets of `b[start..end)`. Set ids below `firstDataSetId` other than the template ids go
+ * to `parseTemplates`; reserved ids are counted and skipped. Trailing zero bytes (some devices pad
+ * datagrams) end the walk quietly; any other malformed set length is counted.
+ */
+export function walkSets(
+  ctx: SetContext,
+  b: Uint8Array,
+  start: number,
+  end: number,
+  now: number,
+  isTemplateSet: (setId: number) => boolean,
+  parseTemplates: TemplateSetParser,
+): SetWalkResult {
+  const { state, exporter: e, domain: d } = ctx;
+  let records = 0;
+  let countKnown = true;
+  let off = start;
+  const learn = (spec: TemplateSpec): void => {
+    const t = state.learn(e, d, spec, now);
+    if (t === undefined) return;
+    for (const p of state.takePending(e, d.key, spec.templateId)) {
+      const replay: SetContext = { ...ctx, header: p.header, overran: false };
+      decodeDataSet(replay, t, p.bytes, 0, p.bytes.length);
+      e.counters.pendingDecoded++;
+    }
+  };
+  while (off < end) {
+    if (end - off < 4) {
+      if (!allZero(b, off, end)) e.counters.error('bad_set_length');
+      break;
+    }
+    const setId = readU16(b, off);
+    const setLength = readU16(b, off + 2);
+    if (setLength < 4) {
+      if (!allZero(b, off, end)) e.counters.error('bad_set_length');
+      break;
+    }
+    // A set that overruns the message is counted, and the whole records inside the message are
+    // still read: they are intact, and dropping them would lose flows (seen from real exporters
+    // whose message length is short by a few bytes).
+    const overruns = off + setLength > end;
+    if (overruns) e.counters.error('bad_set_length');
+    const body = off + 4;
+    const setEnd = overruns ? end : off + setLength;
+    if (isTemplateSet(setId)) {
+      parseTemplates(ctx, setId, b, body, setEnd, learn);
+    } else if (setId >= 256) {
+      const t = state.template(e, d, setId, now);
+      if (t === undefined) {
+        e.counters.missingTemplates++;
+        countKnown = false;
+        state.buffer(e, {
+          domainKey: d.key,
+          templateId: setId,
+          bytes: b.slice(body, setEnd),
+          header: ctx.header,
+          receivedAt: now,
+        });
+      } else {
+        ctx.overran = false;
+        records += decodeDataSet(ctx, t, b, body, setEnd);
+        if (ctx.overran) countKnown = false;
+      }
+    } else {
+      e.counters.error('bad_set_id');
+    }
+    if (overruns) break;
+    off = setEnd;
+  }
+  return { records, countKnown };
+}

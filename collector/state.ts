@@ -1,0 +1,374 @@
+/**
+ * Per-exporter decoder state: the template cache, sampler rates, interface names, sequence
+ * trackers, the buffer of data that arrived before its template, and the counters.
+ *
+ * Template keys follow the RFCs: IPFIX templates belong to a transport session (exporter address
+ * and port) and observation domain (RFC 7011 section 8); v9 templates to an exporter address and
+ * Source ID (RFC 3954 section 5.1). Everything here is bounded: exporters, templates per exporter,
+ * and buffered data, with every refusal counted.
+ */
+import { z } from 'zod';
+import type { ElementRegistry } from './ie/registry.js';
+import { SequenceTracker } from './sequence.js';
+import { type CompiledTemplate, compileTemplate, type ExportHeader, sameLayout, type TemplateSpec } from './template.js';
+
+/** Stable reason codes for datagrams and sets that could not be decoded. */
+export type DecodeErrorReason =
+  | 'short_header'
+  | 'unsupported_version'
+  | 'bad_length'
+  | 'bad_set_length'
+  | 'bad_set_id'
+  | 'bad_template'
+  | 'truncated_record'
+  | 'bad_variable_length'
+  | 'template_limit'
+  | 'exporter_limit'
+  | 'internal';
+
+export interface StateOptions {
+  /** How long a template received over UDP stays valid without being refreshed (ms). */
+  templateLifetimeMs: number;
+  maxTemplatesPerExporter: number;
+  maxExporters: number;
+  /** Data sets kept per exporter while waiting for their template. */
+  pendingMaxSets: number;
+  /** Bytes kept per exporter while waiting for templates. */
+  pendingMaxBytes: number;
+  /** How long data waits for its template (ms). */
+  pendingLifetimeMs: number;
+  /** Sampling rate per exporter address: `default` when the exporter states none, `override` always. */
+  sampling: ReadonlyMap<string, { default?: number; override?: number }>;
+}
+
+export const DEFAULT_STATE_OPTIONS: StateOptions = {
+  templateLifetimeMs: 30 * 60_000,
+  maxTemplatesPerExporter: 4096,
+  maxExporters: 10_000,
+  pendingMaxSets: 256,
+  pendingMaxBytes: 1 << 20,
+  pendingLifetimeMs: 60_000,
+  sampling: new Map(),
+};
+
+/** Counters for one exporter; exported as Prometheus metrics and `collector` points. */
+export class ExporterCounters {
+  packets = 0;
+  records = 0;
+  optionsRecords = 0;
+  decodeErrors = 0;
+  readonly errorsByReason = new Map<DecodeErrorReason, number>();
+  /** Data sets that arrived with no (valid) template. */
+  missingTemplates = 0;
+  templatesReceived = 0;
+  templatesChanged = 0;
+  templatesWithdrawn = 0;
+  templatesExpired = 0;
+  pendingBuffered = 0;
+  pendingDecoded = 0;
+  /** Buffered data sets dropped undecoded: their template never came, or the buffer was full. */
+  pendingExpired = 0;
+  readonly packetsByVersion = new Map<number, number>();
+  readonly recordsByVersion = new Map<number, number>();
+
+  error(reason: DecodeErrorReason): void {
+    this.decodeErrors++;
+    this.errorsByReason.set(reason, (this.errorsByReason.get(reason) ?? 0) + 1);
+  }
+}
+
+/** A data set kept until its template arrives. The bytes are a copy: datagram buffers are reused. */
+export interface PendingSet {
+  readonly domainKey: string;
+  readonly templateId: number;
+  readonly bytes: Uint8Array;
+  readonly header: ExportHeader;
+  readonly receivedAt: number;
+}
+
+export interface InterfaceInfo {
+  name?: string;
+  description?: string;
+}
+
+/** State for one template scope: (exporter, v9 Source ID) or (exporter, port, IPFIX domain). */
+export class DomainState {
+  readonly templates = new Map<number, CompiledTemplate>();
+  /** Sampling rate per sampler/selector id; key -1 is the rate stated with no id. */
+  readonly samplerRates = new Map<number, number>();
+  /** systemInitTimeMilliseconds from options data, -1 when unknown. */
+  systemInitMs = -1;
+  /** v5/v9 sysUptime of the last datagram, to recognise a reboot. */
+  lastUptime = -1;
+  readonly sequence: SequenceTracker;
+
+  constructor(
+    readonly key: string,
+    readonly observationDomainId: number,
+    sequenceWindow: number,
+  ) {
+    this.sequence = new SequenceTracker(sequenceWindow);
+  }
+}
+
+export class ExporterState {
+  readonly counters = new ExporterCounters();
+  readonly domains = new Map<string, DomainState>();
+  readonly interfaces = new Map<number, InterfaceInfo>();
+  readonly pending: PendingSet[] = [];
+  pendingBytes = 0;
+  templateCount = 0;
+  /** Unix ms of the last datagram. */
+  lastSeen = 0;
+
+  constructor(
+    readonly address: string,
+    readonly samplingDefault: number,
+    readonly samplingOverride: number,
+  ) {}
+
+  /** Sequence units lost over all domains. */
+  get sequenceGaps(): number {
+    let n = 0;
+    for (const d of this.domains.values()) n += d.sequence.lost;
+    return n;
+  }
+}
+
+/** Reorder window per version, in that version's sequence units. */
+function sequenceWindow(version: number): number {
+  return version === 9 ? 64 : 4096;
+}
+
+/**
+ * The decoders' shared state. Owned by one decoding thread; pure data plus bounded bookkeeping,
+ * no I/O (persistence goes through `snapshot`/`restore`).
+ */
+export class FlowState {
+  readonly exporters = new Map<string, ExporterState>();
+  /** Datagrams refused because the exporter table was full. */
+  exportersRejected = 0;
+  readonly options: StateOptions;
+
+  constructor(
+    readonly registry: ElementRegistry,
+    options: Partial<StateOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_STATE_OPTIONS, ...options };
+  }
+
+  /** The exporter's state, created on first sight; undefined when the exporter table is full. */
+  exporter(address: string): ExporterState | undefined {
+    let e = this.exporters.get(address);
+    if (e === undefined) {
+      if (this.exporters.size >= this.options.maxExporters) {
+        this.exportersRejected++;
+        return undefined;
+      }
+      const s = this.options.sampling.get(address);
+      e = new ExporterState(address, s?.default ?? 0, s?.override ?? 0);
+      this.exporters.set(address, e);
+    }
+    return e;
+  }
+
+  domain(e: ExporterState, key: string, observationDomainId: number, version: number): DomainState {
+    let d = e.domains.get(key);
+    if (d === undefined) {
+      d = new DomainState(key, observationDomainId, sequenceWindow(version));
+      e.domains.set(key, d);
+    }
+    return d;
+  }
+
+  /**
+   * The template for a data set, or undefined when there is none or it outlived its lifetime
+   * (then it is removed and counted).
+   */
+  template(e: ExporterState, d: DomainState, templateId: number, now: number): CompiledTemplate | undefined {
+    const t = d.templates.get(templateId);
+    if (t === undefined) return undefined;
+    if (now - t.receivedAt > this.options.templateLifetimeMs) {
+      d.templates.delete(templateId);
+      e.templateCount--;
+      e.counters.templatesExpired++;
+      return undefined;
+    }
+    return t;
+  }
+
+  /**
+   * Learns a template. Returns the compiled template, or undefined when it is malformed or over the
+   * exporter's limit (both counted).
+   */
+  learn(e: ExporterState, d: DomainState, spec: TemplateSpec, now: number): CompiledTemplate | undefined {
+    const existing = d.templates.get(spec.templateId);
+    if (existing !== undefined && sameLayout(existing, spec)) {
+      existing.receivedAt = now;
+      e.counters.templatesReceived++;
+      return existing;
+    }
+    if (existing === undefined && e.templateCount >= this.options.maxTemplatesPerExporter) {
+      e.counters.error('template_limit');
+      return undefined;
+    }
+    const compiled = compileTemplate(spec, this.registry, now);
+    if (compiled === undefined) {
+      e.counters.error('bad_template');
+      return undefined;
+    }
+    if (existing === undefined) e.templateCount++;
+    else e.counters.templatesChanged++;
+    d.templates.set(spec.templateId, compiled);
+    e.counters.templatesReceived++;
+    return compiled;
+  }
+
+  /** IPFIX template withdrawal; `templateId` undefined withdraws every (options) template. */
+  withdraw(e: ExporterState, d: DomainState, templateId: number | undefined, options: boolean): void {
+    if (templateId !== undefined) {
+      if (d.templates.delete(templateId)) {
+        e.templateCount--;
+        e.counters.templatesWithdrawn++;
+      }
+      return;
+    }
+    for (const [id, t] of d.templates) {
+      if (t.options !== options) continue;
+      d.templates.delete(id);
+      e.templateCount--;
+      e.counters.templatesWithdrawn++;
+    }
+  }
+
+  /** Keeps a data set for later; drops the oldest when over the bounds (counted). */
+  buffer(e: ExporterState, set: PendingSet): void {
+    const o = this.options;
+    if (set.bytes.length > o.pendingMaxBytes || o.pendingMaxSets === 0) {
+      e.counters.pendingExpired++;
+      return;
+    }
+    e.pending.push(set);
+    e.pendingBytes += set.bytes.length;
+    e.counters.pendingBuffered++;
+    while (e.pending.length > o.pendingMaxSets || e.pendingBytes > o.pendingMaxBytes) {
+      const dropped = e.pending.shift()!;
+      e.pendingBytes -= dropped.bytes.length;
+      e.counters.pendingExpired++;
+    }
+  }
+
+  /** Removes and returns the buffered sets waiting for this template. */
+  takePending(e: ExporterState, domainKey: string, templateId: number): PendingSet[] {
+    if (e.pending.length === 0) return [];
+    const taken: PendingSet[] = [];
+    let kept = 0;
+    for (const p of e.pending) {
+      if (p.domainKey === domainKey && p.templateId === templateId) {
+        taken.push(p);
+        e.pendingBytes -= p.bytes.length;
+      } else {
+        e.pending[kept++] = p;
+      }
+    }
+    e.pending.length = kept;
+    return taken;
+  }
+
+  /** Drops buffered data older than its lifetime (counted). Cheap: the buffer is in arrival order. */
+  expirePending(e: ExporterState, now: number): void {
+    const limit = now - this.options.pendingLifetimeMs;
+    while (e.pending.length > 0 && e.pending[0]!.receivedAt < limit) {
+      const dropped = e.pending.shift()!;
+      e.pendingBytes -= dropped.bytes.length;
+      e.counters.pendingExpired++;
+    }
+  }
+
+  /** Periodic housekeeping: expires buffered data and templates past their lifetime. */
+  sweep(now: number): void {
+    for (const e of this.exporters.values()) {
+      this.expirePending(e, now);
+      for (const d of e.domains.values()) {
+        for (const id of [...d.templates.keys()]) this.template(e, d, id, now);
+      }
+    }
+  }
+
+  /** Templates for persistence across restarts. */
+  snapshot(): PersistedTemplates {
+    const exporters: PersistedTemplates['exporters'] = [];
+    for (const e of this.exporters.values()) {
+      const domains: PersistedTemplates['exporters'][number]['domains'] = [];
+      for (const d of e.domains.values()) {
+        if (d.templates.size === 0) continue;
+        domains.push({
+          key: d.key,
+          observationDomainId: d.observationDomainId,
+          templates: [...d.templates.values()].map((t) => ({
+            templateId: t.templateId,
+            scopeCount: t.scopeCount,
+            options: t.options,
+            fields: t.fields.map((f) => ({ id: f.id, length: f.length, pen: f.pen })),
+            receivedAt: t.receivedAt,
+          })),
+        });
+      }
+      if (domains.length > 0) exporters.push({ address: e.address, domains });
+    }
+    return { format: 1, exporters };
+  }
+
+  /**
+   * Restores persisted templates, dropping those already past their lifetime. Returns how many
+   * were restored. A file that does not match the format restores nothing.
+   */
+  restore(data: unknown, now: number): number {
+    const parsed = persistedSchema.safeParse(data);
+    if (!parsed.success) return 0;
+    let restored = 0;
+    for (const pe of parsed.data.exporters) {
+      const e = this.exporter(pe.address);
+      if (e === undefined) break;
+      for (const pd of pe.domains) {
+        const version = pd.key.startsWith('9/') ? 9 : 10;
+        const d = this.domain(e, pd.key, pd.observationDomainId, version);
+        for (const spec of pd.templates) {
+          if (now - spec.receivedAt > this.options.templateLifetimeMs) continue;
+          if (this.learn(e, d, spec, spec.receivedAt) !== undefined) restored++;
+        }
+      }
+      // Restoring is not receiving: the live counters start from zero.
+      e.counters.templatesReceived = 0;
+    }
+    return restored;
+  }
+}
+
+const u16 = z.number().int().min(0).max(0xffff);
+const persistedSchema = z.object({
+  format: z.literal(1),
+  exporters: z.array(
+    z.object({
+      address: z.string(),
+      domains: z.array(
+        z.object({
+          key: z.string(),
+          observationDomainId: z.number().int().min(0).max(0xffff_ffff),
+          templates: z.array(
+            z.object({
+              templateId: u16,
+              scopeCount: u16,
+              options: z.boolean(),
+              receivedAt: z.number(),
+              fields: z.array(z.object({ id: u16, length: u16, pen: z.number().int().min(0).max(0xffff_ffff) })),
+            }),
+          ),
+        }),
+      ),
+    }),
+  ),
+});
+
+/** The on-disk form of the template cache (`templates.json` in the data directory). */
+export type PersistedTemplates = z.infer<typeof persistedSchema>;

@@ -1,0 +1,445 @@
+/**
+ * Templates (NetFlow v9 and IPFIX) and their compilation into field readers.
+ *
+ * A template is compiled once, when it arrives, into one reader closure per field plus the field
+ * offsets; decoding a data record is then a loop over those closures with no lookups, no slicing
+ * and no per-field allocation. Elements with a normalised key (design section 3) write straight
+ * into the FlowRecord; times and sampling inputs go to a per-record scratch and are resolved once
+ * the whole record is read, since they depend on each other and on the export header.
+ */
+import { formatIPv4, formatIPv6, formatMac } from './addr.js';
+import type { FlowRecord } from './flow.js';
+import type { ElementRegistry } from './ie/registry.js';
+import type { AbstractType } from './ie/types.js';
+import { readCounter, readDateTimeMs, readU16, readU32, readUintNumber, readUintSmall, readValue } from './read.js';
+
+/** The length that marks an IPFIX variable-length element (RFC 7011 section 7). */
+export const VARIABLE_LENGTH = 65535;
+
+/** One template field as it appears on the wire. `pen` is 0 for IANA (and every v9) element. */
+export interface FieldSpec {
+  readonly id: number;
+  readonly length: number;
+  readonly pen: number;
+}
+
+/** A template as received: what is persisted across restarts. */
+export interface TemplateSpec {
+  readonly templateId: number;
+  readonly fields: readonly FieldSpec[];
+  /** Number of leading scope fields; 0 for a data template. */
+  readonly scopeCount: number;
+  /** Options template (v9 flowset 1 / IPFIX set 3). */
+  readonly options: boolean;
+}
+
+/** Header values a record's times and counters are relative to. */
+export interface ExportHeader {
+  readonly version: number;
+  /** Export time in Unix milliseconds (v5 includes the nanoseconds; v9 and IPFIX are whole seconds). */
+  readonly exportMs: number;
+  /** v5/v9 sysUptime in milliseconds; -1 for IPFIX. */
+  readonly sysUptime: number;
+}
+
+/** Values a record carries that are resolved after all of its fields are read. */
+export class RecordScratch {
+  startUptime = -1;
+  endUptime = -1;
+  startDeltaUs = -1;
+  endDeltaUs = -1;
+  durationMs = -1;
+  systemInitMs = -1;
+  samplerId = -1;
+  samplingInterval = 0;
+  samplingSpace = -1;
+  samplingProbability = 0;
+  samplingSize = 0;
+  samplingPopulation = 0;
+
+  reset(): void {
+    this.startUptime = -1;
+    this.endUptime = -1;
+    this.startDeltaUs = -1;
+    this.endDeltaUs = -1;
+    this.durationMs = -1;
+    this.systemInitMs = -1;
+    this.samplerId = -1;
+    this.samplingInterval = 0;
+    this.samplingSpace = -1;
+    this.samplingProbability = 0;
+    this.samplingSize = 0;
+    this.samplingPopulation = 0;
+  }
+
+  /** The sampling rate the record states itself, or 0 when it states none. */
+  ownRate(): number {
+    if (this.samplingInterval > 0) {
+      // PSAMP count-based selection: select `interval` packets out of every `interval + space`.
+      return this.samplingSpace >= 0
+        ? (this.samplingInterval + this.samplingSpace) / this.samplingInterval
+        : this.samplingInterval;
+    }
+    if (this.samplingSize > 0 && this.samplingPopulation > 0) return this.samplingPopulation / this.samplingSize;
+    if (this.samplingProbability > 0 && this.samplingProbability <= 1) return 1 / this.samplingProbability;
+    return 0;
+  }
+}
+
+/**
+ * Reads one field of a data record. `o` is the field's offset, `len` its length; both are already
+ * checked against the record bounds.
+ */
+export type FieldReader = (b: Uint8Array, o: number, len: number, rec: FlowRecord, s: RecordScratch) => void;
+
+export interface CompiledTemplate extends TemplateSpec {
+  readonly readers: readonly FieldReader[];
+  /** Field offsets within a record, valid when `recordLength > 0`. */
+  readonly offsets: Int32Array;
+  /** Fixed record length, or -1 when the template has variable-length fields. */
+  readonly recordLength: number;
+  /** Smallest possible record: fixed fields plus one length byte per variable-length field. */
+  readonly minRecordLength: number;
+  /** Whether records need the scratch resolved (times, sampling). */
+  readonly needsScratch: boolean;
+  /** Unix milliseconds when the template was last received. */
+  receivedAt: number;
+}
+
+/** Two templates are the same layout when every field matches. */
+export function sameLayout(a: TemplateSpec, b: TemplateSpec): boolean {
+  if (a.fields.length !== b.fields.length || a.scopeCount !== b.scopeCount || a.options !== b.options) return false;
+  for (let i = 0; i < a.fields.length; i++) {
+    const x = a.fields[i]!;
+    const y = b.fields[i]!;
+    if (x.id !== y.id || x.length !== y.length || x.pen !== y.pen) return false;
+  }
+  return true;
+}
+
+type NumericKey =
+  | 'srcPort'
+  | 'dstPort'
+  | 'protocol'
+  | 'tcpFlags'
+  | 'tos'
+  | 'inIf'
+  | 'outIf'
+  | 'srcAs'
+  | 'dstAs'
+  | 'direction'
+  | 'vlan';
+type AddressKey = 'srcAddr' | 'dstAddr' | 'nextHop';
+type CounterKey = 'bytes' | 'packets';
+
+/** Readers that assign one normalised numeric key. One closure per key keeps each store monomorphic. */
+function numberReader(key: NumericKey, len: number): FieldReader {
+  const read =
+    len === 1
+      ? (b: Uint8Array, o: number) => b[o]!
+      : len === 2
+        ? readU16
+        : len === 4
+          ? readU32
+          : (b: Uint8Array, o: number) => readUintNumber(b, o, len);
+  switch (key) {
+    case 'srcPort':
+      return (b, o, _l, r) => {
+        r.srcPort = read(b, o);
+      };
+    case 'dstPort':
+      return (b, o, _l, r) => {
+        r.dstPort = read(b, o);
+      };
+    case 'protocol':
+      return (b, o, _l, r) => {
+        r.protocol = read(b, o);
+      };
+    case 'tcpFlags':
+      return (b, o, _l, r) => {
+        r.tcpFlags = read(b, o);
+      };
+    case 'tos':
+      return (b, o, _l, r) => {
+        r.tos = read(b, o);
+      };
+    case 'inIf':
+      return (b, o, _l, r) => {
+        r.inIf = read(b, o);
+      };
+    case 'outIf':
+      return (b, o, _l, r) => {
+        r.outIf = read(b, o);
+      };
+    case 'srcAs':
+      return (b, o, _l, r) => {
+        r.srcAs = read(b, o);
+      };
+    case 'dstAs':
+      return (b, o, _l, r) => {
+        r.dstAs = read(b, o);
+      };
+    case 'direction':
+      return (b, o, _l, r) => {
+        r.direction = read(b, o);
+      };
+    case 'vlan':
+      return (b, o, _l, r) => {
+        r.vlan = read(b, o);
+      };
+  }
+}
+
+function counterReader(key: CounterKey, len: number): FieldReader {
+  if (key === 'bytes') {
+    return len === 4
+      ? (b, o, _l, r) => {
+          r.bytes = readU32(b, o);
+        }
+      : (b, o, _l, r) => {
+          r.bytes = readCounter(b, o, len);
+        };
+  }
+  return len === 4
+    ? (b, o, _l, r) => {
+        r.packets = readU32(b, o);
+      }
+    : (b, o, _l, r) => {
+        r.packets = readCounter(b, o, len);
+      };
+}
+
+function addressReader(key: AddressKey, len: number): FieldReader {
+  const format = len === 4 ? formatIPv4 : formatIPv6;
+  switch (key) {
+    case 'srcAddr':
+      return (b, o, _l, r) => {
+        r.srcAddr = format(b, o);
+      };
+    case 'dstAddr':
+      return (b, o, _l, r) => {
+        r.dstAddr = format(b, o);
+      };
+    case 'nextHop':
+      return (b, o, _l, r) => {
+        r.nextHop = format(b, o);
+      };
+  }
+}
+
+/** IANA element ids with a normalised key, and the lengths at which they are read directly. */
+const NUMERIC: ReadonlyMap<number, NumericKey> = new Map<number, NumericKey>([
+  [4, 'protocol'],
+  [5, 'tos'],
+  [6, 'tcpFlags'],
+  [7, 'srcPort'],
+  [10, 'inIf'],
+  [11, 'dstPort'],
+  [14, 'outIf'],
+  [16, 'srcAs'],
+  [17, 'dstAs'],
+  [58, 'vlan'],
+  [61, 'direction'],
+]);
+
+/** Elements that stand in for a normalised key when the preferred element is absent. */
+const FALLBACKS: ReadonlyArray<readonly [preferred: number, fallback: number]> = [
+  [1, 85], // octetDeltaCount, else octetTotalCount
+  [2, 86], // packetDeltaCount, else packetTotalCount
+  [15, 18], // ipNextHopIPv4Address, else bgpNextHopIPv4Address
+  [62, 63], // ipNextHopIPv6Address, else bgpNextHopIPv6Address
+  [58, 243], // vlanId, else dot1qVlanId
+];
+
+const scratchReaders: ReadonlyMap<number, FieldReader> = new Map<number, FieldReader>([
+  // flowEndSysUpTime / flowStartSysUpTime (v9 LAST_SWITCHED / FIRST_SWITCHED)
+  [21, (b, o, l, _r, s) => void (s.endUptime = readUintNumber(b, o, l))],
+  [22, (b, o, l, _r, s) => void (s.startUptime = readUintNumber(b, o, l))],
+  [158, (b, o, l, _r, s) => void (s.startDeltaUs = readUintNumber(b, o, l))],
+  [159, (b, o, l, _r, s) => void (s.endDeltaUs = readUintNumber(b, o, l))],
+  [160, (b, o, l, _r, s) => void (s.systemInitMs = readUintNumber(b, o, l))],
+  [161, (b, o, l, _r, s) => void (s.durationMs = readUintNumber(b, o, l))],
+  [162, (b, o, l, _r, s) => void (s.durationMs = readUintNumber(b, o, l) / 1000)],
+]);
+
+/** Sampling inputs: kept in the scratch for the rate and also reported under `fields`. */
+const samplingScratch: ReadonlyMap<number, (s: RecordScratch, v: number) => void> = new Map<
+  number,
+  (s: RecordScratch, v: number) => void
+>([
+  [34, (s, v) => void (s.samplingInterval = v)], // samplingInterval
+  [50, (s, v) => void (s.samplingInterval = v)], // samplerRandomInterval
+  [305, (s, v) => void (s.samplingInterval = v)], // samplingPacketInterval
+  [306, (s, v) => void (s.samplingSpace = v)], // samplingPacketSpace
+  [309, (s, v) => void (s.samplingSize = v)], // samplingSize
+  [310, (s, v) => void (s.samplingPopulation = v)], // samplingPopulation
+  [48, (s, v) => void (s.samplerId = v)], // samplerId (v9 FLOW_SAMPLER_ID)
+  [302, (s, v) => void (s.samplerId = v)], // selectorId
+]);
+
+function isIntegerType(t: AbstractType): boolean {
+  return t.startsWith('unsigned');
+}
+
+/** A reader that stores the element under `fields` by name. */
+function genericReader(name: string, type: AbstractType): FieldReader {
+  return (b, o, l, r) => {
+    (r.fields ??= {})[name] = readValue(b, o, l, type);
+  };
+}
+
+const TIME_ELEMENTS = new Set([150, 151, 152, 153, 154, 155, 156, 157]);
+
+/**
+ * Picks the reader for one field. `present` holds the IANA ids in the template, so that fallback
+ * elements (octetTotalCount for bytes, ...) are used only when the preferred one is missing.
+ */
+function readerFor(f: FieldSpec, present: ReadonlySet<number>, registry: ElementRegistry): { reader: FieldReader; scratch: boolean } {
+  const element = registry.lookup(f.pen, f.id);
+  const name = registry.nameOf(f.pen, f.id);
+  const type: AbstractType = element?.type ?? 'octetArray';
+  const len = f.length;
+  const fixed = len !== VARIABLE_LENGTH;
+  // A zero-length field carries nothing (seen in the wild for flowStartSeconds); read nothing.
+  if (len === 0) return { reader: () => {}, scratch: false };
+  if (f.pen !== 0 || !fixed) return { reader: genericReader(name, type), scratch: false };
+
+  let id = f.id;
+  for (const [preferred, fallback] of FALLBACKS) {
+    if (id === fallback && !present.has(preferred)) id = preferred;
+  }
+  if ((id === 1 || id === 2) && len >= 1 && len <= 8) {
+    return { reader: counterReader(id === 1 ? 'bytes' : 'packets', len), scratch: false };
+  }
+  const numericKey = NUMERIC.get(id);
+  if (numericKey !== undefined && len >= 1 && len <= 8) return { reader: numberReader(numericKey, len), scratch: false };
+  if ((id === 8 || id === 12 || id === 15) && len === 4) {
+    return { reader: addressReader(id === 8 ? 'srcAddr' : id === 12 ? 'dstAddr' : 'nextHop', 4), scratch: false };
+  }
+  if ((id === 27 || id === 28 || id === 62) && len === 16) {
+    return { reader: addressReader(id === 27 ? 'srcAddr' : id === 28 ? 'dstAddr' : 'nextHop', 16), scratch: false };
+  }
+  if (id === 56 && len === 6) return { reader: (b, o, _l, r) => void (r.srcMac = formatMac(b, o)), scratch: false };
+  if (id === 80 && len === 6) return { reader: (b, o, _l, r) => void (r.dstMac = formatMac(b, o)), scratch: false };
+  if (TIME_ELEMENTS.has(id)) {
+    const isStart = id % 2 === 0;
+    return {
+      reader: (b, o, l, r) => {
+        const ms = readDateTimeMs(b, o, l, type);
+        if (ms === undefined) (r.fields ??= {})[name] = readValue(b, o, l, 'octetArray');
+        else if (isStart) r.start = ms;
+        else r.end = ms;
+      },
+      scratch: false,
+    };
+  }
+  const scratchReader = scratchReaders.get(id);
+  if (scratchReader !== undefined && len >= 1 && len <= 8) return { reader: scratchReader, scratch: true };
+  const sampling = samplingScratch.get(id);
+  if (sampling !== undefined && len >= 1 && len <= 8 && isIntegerType(type)) {
+    return {
+      reader: (b, o, l, r, s) => {
+        const v = readUintNumber(b, o, l);
+        sampling(s, v);
+        (r.fields ??= {})[name] = v;
+      },
+      scratch: true,
+    };
+  }
+  if (id === 311 && (len === 4 || len === 8)) {
+    // samplingProbability (float64, may be reduced to float32)
+    return {
+      reader: (b, o, l, r, s) => {
+        const v = readValue(b, o, l, 'float64');
+        if (typeof v === 'number') s.samplingProbability = v;
+        (r.fields ??= {})[name] = v;
+      },
+      scratch: true,
+    };
+  }
+  return { reader: genericReader(name, type), scratch: false };
+}
+
+/**
+ * Compiles a template into readers. Returns undefined for a template no record can be read with
+ * (no fields, or a zero-length record), which the caller counts as malformed.
+ */
+export function compileTemplate(spec: TemplateSpec, registry: ElementRegistry, receivedAt: number): CompiledTemplate | undefined {
+  if (spec.fields.length === 0) return undefined;
+  const present = new Set<number>();
+  for (const f of spec.fields) if (f.pen === 0) present.add(f.id);
+
+  const readers: FieldReader[] = [];
+  const offsets = new Int32Array(spec.fields.length);
+  let fixedLength = 0;
+  let variable = false;
+  let minRecordLength = 0;
+  let needsScratch = false;
+  for (let i = 0; i < spec.fields.length; i++) {
+    const f = spec.fields[i]!;
+    offsets[i] = fixedLength;
+    if (f.length === VARIABLE_LENGTH) {
+      variable = true;
+      minRecordLength += 1;
+    } else {
+      fixedLength += f.length;
+      minRecordLength += f.length;
+    }
+    const { reader, scratch } = readerFor(f, present, registry);
+    readers.push(reader);
+    needsScratch ||= scratch;
+  }
+  if (minRecordLength === 0) return undefined;
+  return {
+    ...spec,
+    readers,
+    offsets,
+    recordLength: variable ? -1 : fixedLength,
+    minRecordLength,
+    needsScratch,
+    receivedAt,
+  };
+}
+
+/**
+ * Reads the length of a variable-length element at `o` (RFC 7011 section 7): one byte, or 255
+ * followed by two bytes. Returns the length and the offset of the value, or -1 when the length
+ * bytes do not fit before `end`.
+ */
+export function readVariableLength(b: Uint8Array, o: number, end: number): { len: number; at: number } | -1 {
+  if (o >= end) return -1;
+  const first = b[o]!;
+  if (first < 255) return { len: first, at: o + 1 };
+  if (o + 3 > end) return -1;
+  return { len: readUintSmall(b, o + 1, 2), at: o + 3 };
+}
+
+/**
+ * Resolves the scratch into record times and returns the record's own sampling rate (0 when it
+ * states none). v9 uptimes are relative to the header's sysUptime; IPFIX uptimes to
+ * systemInitTimeMilliseconds from the record or, failing that, from the domain's options data.
+ */
+export function resolveScratch(rec: FlowRecord, s: RecordScratch, hdr: ExportHeader, domainSystemInitMs: number): number {
+  if (hdr.sysUptime >= 0) {
+    // Signed 32-bit difference: tolerates uptime wrap-around and a first-switched a little ahead
+    // of the header's uptime.
+    if (s.startUptime >= 0) rec.start = hdr.exportMs - ((hdr.sysUptime - s.startUptime) | 0);
+    if (s.endUptime >= 0) rec.end = hdr.exportMs - ((hdr.sysUptime - s.endUptime) | 0);
+  } else {
+    const init = s.systemInitMs >= 0 ? s.systemInitMs : domainSystemInitMs;
+    if (init >= 0) {
+      if (s.startUptime >= 0) rec.start = init + s.startUptime;
+      if (s.endUptime >= 0) rec.end = init + s.endUptime;
+    } else {
+      if (s.startUptime >= 0) (rec.fields ??= {})['flowStartSysUpTime'] = s.startUptime;
+      if (s.endUptime >= 0) (rec.fields ??= {})['flowEndSysUpTime'] = s.endUptime;
+    }
+  }
+  if (s.startDeltaUs >= 0) rec.start = hdr.exportMs - s.startDeltaUs / 1000;
+  if (s.endDeltaUs >= 0) rec.end = hdr.exportMs - s.endDeltaUs / 1000;
+  if (s.durationMs >= 0) {
+    if (rec.start !== undefined && rec.end === undefined) rec.end = rec.start + s.durationMs;
+    else if (rec.end !== undefined && rec.start === undefined) rec.start = rec.end - s.durationMs;
+  }
+  return s.ownRate();
+}
