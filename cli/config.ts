@@ -181,7 +181,10 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   }
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
+    const problems = parsed.error.issues.flatMap((issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((k) => `${[...issue.path, k].join('.')}: unknown key`);
+      }
       const key = issue.path.join('.');
       const fromEnv = ENVIRONMENT.find((v) => v.path.join('.') === key && env[v.name]);
       const where = fromEnv ? `${key} (from ${fromEnv.name})` : key || '(top level)';

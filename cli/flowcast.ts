@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+/**
+ * The flowcast command: serve, decode, replay, check-config.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, ENVIRONMENT, loadConfig } from './config.js';
+import { decodeFiles } from './decode.js';
+import { createLogger } from './logger.js';
+import { parseTarget, replay } from './replay.js';
+import { buildService } from './serve.js';
+
+// `flowcast decode ... | head` closes stdout early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+const program = new Command();
+program
+  .name('flowcast')
+  .description('NetFlow v5/v9 and IPFIX collector: decode, roll up, store, forecast')
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    `\nEnvironment (overrides the config file):\n${ENVIRONMENT.map((v) => `  ${v.name.padEnd(26)} ${v.path.join('.')}`).join('\n')}`,
+  );
+
+function configOrExit(file: string | undefined) {
+  try {
+    return loadConfig(file);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`flowcast: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+program
+  .command('serve')
+  .description('run the collector, the HTTP API and the scheduled jobs')
+  .option('-c, --config <file>', 'configuration file (YAML or JSON)')
+  .action(async (opts: { config?: string }) => {
+    const config = configOrExit(opts.config);
+    const log = createLogger(config.log.level);
+    const service = buildService(config, log);
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'stopping');
+      await service.stop();
+      log.info('stopped');
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    try {
+      await service.start();
+    } catch (err) {
+      log.fatal({ err }, 'start-up failed');
+      await service.stop();
+      process.exit(1);
+    }
+  });
+
+program
+  .command('decode')
+  .description('decode pcap/pcapng captures or raw datagram files and print records as JSON lines')
+  .argument('<files...>', 'captures (.pcap, .pcapng) or raw datagrams (.bin)')
+  .option('--json', 'print JSON lines (the only format; accepted for compatibility)')
+  .option('--exporter <addr>', 'exporter address for raw datagram files', '127.0.0.1')
+  .option('-c, --config <file>', 'configuration file (for enterprise elements)')
+  .action((files: string[], opts: { exporter: string; config?: string }) => {
+    const config = configOrExit(opts.config);
+    const summary = decodeFiles(
+      files,
+      { exporter: opts.exporter, enterprise: config.collector.enterpriseElements },
+      (line) => process.stdout.write(`${line}\n`),
+      (line) => process.stderr.write(`flowcast decode: ${line}\n`),
+    );
+    process.stderr.write(
+      `flowcast decode: ${summary.datagrams} datagrams, ${summary.records} records, ${summary.errors} malformed\n`,
+    );
+  });
+
+function positiveNumber(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number');
+  return n;
+}
+
+program
+  .command('replay')
+  .description("send a capture's UDP payloads to a collector")
+  .argument('<file>', 'pcap or pcapng capture')
+  .requiredOption('--to <host:port>', 'collector address, e.g. 127.0.0.1:2055 or [::1]:4739')
+  .option('--rate <pps>', 'datagrams per second (0: as fast as possible)', positiveNumber, 1000)
+  .option('--loop <n>', 'times to send the capture', positiveNumber, 1)
+  .action(async (file: string, opts: { to: string; rate: number; loop: number }) => {
+    const target = parseTarget(opts.to);
+    if (target === undefined) return program.error(`--to: expected HOST:PORT, got "${opts.to}"`);
+    try {
+      await replay(file, { ...target, rate: opts.rate, loop: Math.max(1, Math.floor(opts.loop)) }, (s) =>
+        process.stderr.write(s),
+      );
+    } catch (err) {
+      program.error(`flowcast replay: ${(err as Error).message}`);
+    }
+  });
+
+program
+  .command('check-config')
+  .description('validate the configuration and print the effective settings')
+  .option('-c, --config <file>', 'configuration file (YAML or JSON)')
+  .action((opts: { config?: string }) => {
+    const config = configOrExit(opts.config);
+    const shown = structuredClone(config);
+    for (const secret of ['token', 'password'] as const) {
+      if (shown.storage.influx[secret] !== undefined) shown.storage.influx[secret] = '***';
+    }
+    if (shown.http.apiToken !== undefined) shown.http.apiToken = '***';
+    process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+  });
+
+await program.parseAsync();
