@@ -5,6 +5,7 @@
  * hidden class; keys the exporter did not send stay `undefined` and are left out of the JSON form
  * (design section 3).
  */
+import { formatIPv4Number } from './addr.js';
 
 /** A 64-bit counter: a plain number while it is a safe integer, a bigint above 2^53. */
 export type Counter = number | bigint;
@@ -22,8 +23,17 @@ export class FlowRecord {
   start: number | undefined = undefined;
   /** Flow end, milliseconds since the Unix epoch. */
   end: number | undefined = undefined;
-  srcAddr: string | undefined = undefined;
-  dstAddr: string | undefined = undefined;
+  /**
+   * IPv4 addresses as unsigned 32-bit integers (-1 when absent or IPv6), turned into text only
+   * when `srcAddr`/`dstAddr`/`nextHop` are read: formatting every address while decoding cost a
+   * third of decode throughput (bench/decode.bench.ts), and rollups key on the integer.
+   */
+  srcAddr4 = -1;
+  dstAddr4 = -1;
+  nextHop4 = -1;
+  private srcText: string | undefined = undefined;
+  private dstText: string | undefined = undefined;
+  private nextHopText: string | undefined = undefined;
   srcPort: number | undefined = undefined;
   dstPort: number | undefined = undefined;
   protocol: number | undefined = undefined;
@@ -39,19 +49,71 @@ export class FlowRecord {
   outIf: number | undefined = undefined;
   srcAs: number | undefined = undefined;
   dstAs: number | undefined = undefined;
-  nextHop: string | undefined = undefined;
   /** 0 ingress, 1 egress (IANA flowDirection). */
   direction: number | undefined = undefined;
   vlan: number | undefined = undefined;
   srcMac: string | undefined = undefined;
   dstMac: string | undefined = undefined;
-  /** Elements with no normalised key, by IANA name (`enterprise:<PEN>:<id>` when unknown). */
-  fields: Record<string, FieldValue> | undefined = undefined;
+  /**
+   * Values of elements with no normalised key, in template order, named by `extraNames`. The
+   * decoder fills this array rather than an object keyed by name: building `fields` per record
+   * cost a fifth of decode throughput (bench/decode.bench.ts), and most consumers never read it.
+   */
+  extras: FieldValue[] | undefined = undefined;
+  extraNames: readonly string[] | undefined = undefined;
+  private own: Record<string, FieldValue> | undefined = undefined;
 
   constructor(exporter: string, version: number, observationDomainId: number) {
     this.exporter = exporter;
     this.version = version;
     this.observationDomainId = observationDomainId;
+  }
+
+  get srcAddr(): string | undefined {
+    if (this.srcText === undefined && this.srcAddr4 >= 0) this.srcText = formatIPv4Number(this.srcAddr4);
+    return this.srcText;
+  }
+  set srcAddr(text: string | undefined) {
+    this.srcText = text;
+    this.srcAddr4 = -1;
+  }
+
+  get dstAddr(): string | undefined {
+    if (this.dstText === undefined && this.dstAddr4 >= 0) this.dstText = formatIPv4Number(this.dstAddr4);
+    return this.dstText;
+  }
+  set dstAddr(text: string | undefined) {
+    this.dstText = text;
+    this.dstAddr4 = -1;
+  }
+
+  get nextHop(): string | undefined {
+    if (this.nextHopText === undefined && this.nextHop4 >= 0) this.nextHopText = formatIPv4Number(this.nextHop4);
+    return this.nextHopText;
+  }
+  set nextHop(text: string | undefined) {
+    this.nextHopText = text;
+    this.nextHop4 = -1;
+  }
+
+  /** Elements with no normalised key, by IANA name (`enterprise:<PEN>:<id>` when unknown). */
+  get fields(): Record<string, FieldValue> | undefined {
+    const extras = this.extras;
+    const names = this.extraNames;
+    if (extras !== undefined && names !== undefined) {
+      const own: Record<string, FieldValue> = (this.own ??= {});
+      for (let i = 0; i < names.length; i++) {
+        const v = extras[i];
+        if (v !== undefined) own[names[i]!] = v;
+      }
+      this.extras = undefined;
+    }
+    return this.own;
+  }
+
+  set fields(value: Record<string, FieldValue> | undefined) {
+    this.extras = undefined;
+    this.own = value;
   }
 }
 

@@ -44,6 +44,10 @@ export function readU16(b: Uint8Array, o: number): number {
  */
 export function readCounter(b: Uint8Array, o: number, len: number): Counter {
   if (len <= 4) return readUintSmall(b, o, len);
+  if (len === 8) {
+    const hi8 = readU32(b, o);
+    return hi8 < SAFE_HIGH_WORD ? hi8 * TWO_32 + readU32(b, o + 4) : (BigInt(hi8) << 32n) | BigInt(readU32(b, o + 4));
+  }
   const hiLen = len - 4;
   const hi = readUintSmall(b, o, hiLen);
   const lo = readU32(b, o + hiLen);

@@ -7,13 +7,14 @@ import type { DomainState, ExporterState, FlowState } from './state.js';
 import {
   type CompiledTemplate,
   type ExportHeader,
+  Op,
   RecordScratch,
   readVariableLength,
   resolveScratch,
   VARIABLE_LENGTH,
 } from './template.js';
 import type { ElementRegistry } from './ie/registry.js';
-import { readValue } from './read.js';
+import { readCounter, readU32, readUintNumber, readUintSmall, readValue } from './read.js';
 
 /** Everything a data set is decoded against. */
 export interface SetContext {
@@ -51,13 +52,84 @@ export function decodeDataSet(ctx: SetContext, t: CompiledTemplate, b: Uint8Arra
   if (t.recordLength > 0) {
     const len = t.recordLength;
     const offsets = t.offsets;
-    const fields = t.fields;
+    const lengths = t.lengths;
+    const ops = t.ops;
+    const slots = t.slots;
     // Anything shorter than a record at the end of the set is padding (RFC 3954 5.3, RFC 7011 3.3.1).
     for (; off + len <= end; off += len) {
-      const rec = new FlowRecord(e.address, header.version, d.observationDomainId);
-      rec.templateId = t.templateId;
+      const rec = newRecord(ctx, t);
       if (t.needsScratch) scratch.reset();
-      for (let i = 0; i < n; i++) readers[i]!(b, off + offsets[i]!, fields[i]!.length, rec, scratch);
+      for (let i = 0; i < n; i++) {
+        const o = off + offsets[i]!;
+        const l = lengths[i]!;
+        switch (ops[i]) {
+          case Op.SRC_ADDR4:
+            rec.srcAddr4 = readU32(b, o);
+            break;
+          case Op.DST_ADDR4:
+            rec.dstAddr4 = readU32(b, o);
+            break;
+          case Op.NEXT_HOP4:
+            rec.nextHop4 = readU32(b, o);
+            break;
+          case Op.SRC_PORT:
+            rec.srcPort = readUintSmall(b, o, l);
+            break;
+          case Op.DST_PORT:
+            rec.dstPort = readUintSmall(b, o, l);
+            break;
+          case Op.PROTOCOL:
+            rec.protocol = readUintSmall(b, o, l);
+            break;
+          case Op.TOS:
+            rec.tos = readUintSmall(b, o, l);
+            break;
+          case Op.TCP_FLAGS:
+            rec.tcpFlags = readUintSmall(b, o, l);
+            break;
+          case Op.BYTES:
+            rec.bytes = l <= 4 ? readUintSmall(b, o, l) : readCounter(b, o, l);
+            break;
+          case Op.PACKETS:
+            rec.packets = l <= 4 ? readUintSmall(b, o, l) : readCounter(b, o, l);
+            break;
+          case Op.IN_IF:
+            rec.inIf = readUintSmall(b, o, l);
+            break;
+          case Op.OUT_IF:
+            rec.outIf = readUintSmall(b, o, l);
+            break;
+          case Op.SRC_AS:
+            rec.srcAs = readUintSmall(b, o, l);
+            break;
+          case Op.DST_AS:
+            rec.dstAs = readUintSmall(b, o, l);
+            break;
+          case Op.DIRECTION:
+            rec.direction = readUintSmall(b, o, l);
+            break;
+          case Op.VLAN:
+            rec.vlan = readUintSmall(b, o, l);
+            break;
+          case Op.EXTRA_UINT:
+            rec.extras![slots[i]!] = readUintSmall(b, o, l);
+            break;
+          case Op.START_UPTIME:
+            scratch.startUptime = readUintSmall(b, o, l);
+            break;
+          case Op.END_UPTIME:
+            scratch.endUptime = readUintSmall(b, o, l);
+            break;
+          case Op.START_MS:
+            rec.start = readUintNumber(b, o, 8);
+            break;
+          case Op.END_MS:
+            rec.end = readUintNumber(b, o, 8);
+            break;
+          default:
+            readers[i]!(b, o, l, rec, scratch);
+        }
+      }
       finish(rec, t, header, e, d, rate);
       out.push(rec);
       count++;
@@ -65,12 +137,11 @@ export function decodeDataSet(ctx: SetContext, t: CompiledTemplate, b: Uint8Arra
     return count;
   }
   while (end - off >= t.minRecordLength) {
-    const rec = new FlowRecord(e.address, header.version, d.observationDomainId);
-    rec.templateId = t.templateId;
+    const rec = newRecord(ctx, t);
     if (t.needsScratch) scratch.reset();
     let p = off;
     for (let i = 0; i < n; i++) {
-      let len = t.fields[i]!.length;
+      let len = t.lengths[i]!;
       if (len === VARIABLE_LENGTH) {
         const v = readVariableLength(b, p, end);
         if (v === -1) return overrun(ctx, count);
@@ -87,6 +158,16 @@ export function decodeDataSet(ctx: SetContext, t: CompiledTemplate, b: Uint8Arra
     off = p;
   }
   return count;
+}
+
+function newRecord(ctx: SetContext, t: CompiledTemplate): FlowRecord {
+  const rec = new FlowRecord(ctx.exporter.address, ctx.header.version, ctx.domain.observationDomainId);
+  rec.templateId = t.templateId;
+  if (t.extraNames.length > 0) {
+    rec.extras = new Array(t.extraNames.length);
+    rec.extraNames = t.extraNames;
+  }
+  return rec;
 }
 
 function overrun(ctx: SetContext, decoded: number): number {

@@ -40,16 +40,16 @@ function expectedFlow(p: TelegrafPoint, uptimeToMs?: (uptime: number) => number)
     bytes: n(f['in_bytes'] ?? f['in_total_bytes']),
     packets: n(f['in_packets'] ?? f['in_total_packets']),
   };
-  if (f['flow_start_ms'] !== undefined) out.start = n(f['flow_start_ms']);
-  if (f['flow_end_ms'] !== undefined) out.end = n(f['flow_end_ms']);
-  if (f['first_switched'] !== undefined && uptimeToMs) out.start = uptimeToMs(Number(f['first_switched']));
-  if (f['last_switched'] !== undefined && uptimeToMs) out.end = uptimeToMs(Number(f['last_switched']));
-  if (f['in_snmp'] !== undefined) out.inIf = n(f['in_snmp']);
-  if (f['out_snmp'] !== undefined) out.outIf = n(f['out_snmp']);
-  if (f['bgp_src_as'] !== undefined) out.srcAs = n(f['bgp_src_as']);
-  if (f['bgp_dst_as'] !== undefined) out.dstAs = n(f['bgp_dst_as']);
-  if (f['next_hop'] !== undefined) out.nextHop = f['next_hop'];
-  if (typeof f['src_tos'] === 'string') out.tos = Number.parseInt(f['src_tos'], 16);
+  if (f['flow_start_ms'] !== undefined) out['start'] = n(f['flow_start_ms']);
+  if (f['flow_end_ms'] !== undefined) out['end'] = n(f['flow_end_ms']);
+  if (f['first_switched'] !== undefined && uptimeToMs) out['start'] = uptimeToMs(Number(f['first_switched']));
+  if (f['last_switched'] !== undefined && uptimeToMs) out['end'] = uptimeToMs(Number(f['last_switched']));
+  if (f['in_snmp'] !== undefined) out['inIf'] = n(f['in_snmp']);
+  if (f['out_snmp'] !== undefined) out['outIf'] = n(f['out_snmp']);
+  if (f['bgp_src_as'] !== undefined) out['srcAs'] = n(f['bgp_src_as']);
+  if (f['bgp_dst_as'] !== undefined) out['dstAs'] = n(f['bgp_dst_as']);
+  if (f['next_hop'] !== undefined) out['nextHop'] = f['next_hop'];
+  if (typeof f['src_tos'] === 'string') out['tos'] = Number.parseInt(f['src_tos'], 16);
   return out;
 }
 

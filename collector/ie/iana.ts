@@ -15,7 +15,7 @@ import type { IanaElement } from './types.js';
 
 /** Every named element, ascending by id; `length` is the full-width encoded size where fixed. */
 export const IANA_ELEMENTS: readonly IanaElement[] = [
-  { id: 1, name: 'octetDeltaCounts', type: 'unsigned64', length: 8 },
+  { id: 1, name: 'octetDeltaCount', type: 'unsigned64', length: 8 },
   { id: 2, name: 'packetDeltaCount', type: 'unsigned64', length: 8 },
   { id: 3, name: 'deltaFlowCount', type: 'unsigned64', length: 8 },
   { id: 4, name: 'protocolIdentifier', type: 'unsigned8', length: 1 },
@@ -276,7 +276,7 @@ export const IANA_ELEMENTS: readonly IanaElement[] = [
   { id: 288, name: 'p2pTechnology', type: 'string' },
   { id: 289, name: 'tunnelTechnology', type: 'string' },
   { id: 290, name: 'encryptedTechnology', type: 'string' },
-  { id: 291, name: 'basicList', type: 'octetArray' },
+  { id: 291, name: 'basicList', type: 'basicList' },
   { id: 292, name: 'subTemplateList', type: 'subTemplateList' },
   { id: 293, name: 'subTemplateMultiList', type: 'subTemplateMultiList' },
   { id: 294, name: 'bgpValidityState', type: 'unsigned8', length: 1 },

@@ -2,7 +2,6 @@
  * NetFlow v1, v5 and v7: fixed header and record layouts (Cisco's NetFlow export datagram
  * formats). Times are uptime-relative and converted with the header's sysUptime and Unix time.
  */
-import { formatIPv4 } from '../addr.js';
 import { FlowRecord, type DecodedRecord } from '../flow.js';
 import { readU16, readU32 } from '../read.js';
 import type { ExporterState, FlowState } from '../state.js';
@@ -66,9 +65,9 @@ export function decodeV5(
 
   for (let i = 0, o = layout.headerLength; i < n; i++, o += layout.recordLength) {
     const rec = new FlowRecord(e.address, version, domainId);
-    rec.srcAddr = formatIPv4(b, o);
-    rec.dstAddr = formatIPv4(b, o + 4);
-    rec.nextHop = formatIPv4(b, o + 8);
+    rec.srcAddr4 = readU32(b, o);
+    rec.dstAddr4 = readU32(b, o + 4);
+    rec.nextHop4 = readU32(b, o + 8);
     rec.inIf = readU16(b, o + 12);
     rec.outIf = readU16(b, o + 14);
     rec.packets = readU32(b, o + 16);

@@ -1,0 +1,287 @@
+import { describe, expect, it } from 'vitest';
+import type { Point } from '../storage/store.js';
+import { FlowRecord, type DecodedRecord, type OptionsRecord } from './flow.js';
+import { type CollectorCounters, Rollup, type RollupConfig } from './rollup.js';
+
+/** A window start: a multiple of 60 s. */
+const T0 = 1_700_000_040_000;
+const MIN = 60_000;
+
+type FlowInit = Partial<Omit<FlowRecord, 'kind' | 'exporter'>> & { exporter?: string };
+
+function flow(init: FlowInit): FlowRecord {
+  const r = new FlowRecord(init.exporter ?? 'r1', 9, 0);
+  return Object.assign(r, init);
+}
+
+const options: OptionsRecord = {
+  kind: 'options',
+  exporter: 'r1',
+  version: 9,
+  observationDomainId: 0,
+  templateId: 256,
+  scope: { scopeInterface: 1 },
+  fields: { interfaceName: 'ge-0/0/1' },
+};
+
+function setup(config: Partial<RollupConfig> = {}, counters: () => CollectorCounters[] = () => []) {
+  const emitted: Point[][] = [];
+  const rollup = new Rollup(config, {
+    sink: (points) => emitted.push(points),
+    interfaceName: (exporter, ifIndex) => (exporter === 'r1' && ifIndex === 1 ? 'ge-0/0/1' : undefined),
+    collectorCounters: counters,
+  });
+  return { rollup, emitted, all: () => emitted.flat() };
+}
+
+function pick(points: Point[], measurement: string, tags: Record<string, string>): Point[] {
+  return points.filter(
+    (p) => p.measurement === measurement && Object.entries(tags).every(([k, v]) => p.tags[k] === v),
+  );
+}
+
+function one(points: Point[], measurement: string, tags: Record<string, string>): Point {
+  const found = pick(points, measurement, tags);
+  expect(found, `${measurement} ${JSON.stringify(tags)}`).toHaveLength(1);
+  return found[0]!;
+}
+
+/** The hand-worked batch: upscaled a 1000/10, b 20000/200, c 5000/50, d 84/1, e 200/2. */
+const batch: DecodedRecord[] = [
+  flow({ protocol: 6, srcAddr: '10.0.0.1', srcPort: 50000, dstAddr: '10.0.0.9', dstPort: 443, bytes: 1000, packets: 10, inIf: 1, outIf: 2, end: T0 + 1000 }),
+  flow({ protocol: 17, srcAddr: '10.0.0.2', srcPort: 53, dstAddr: '10.0.0.1', dstPort: 33000, bytes: 200, packets: 2, samplingRate: 100, inIf: 2, outIf: 1, end: T0 + 2000 }),
+  options,
+  // Both ports are in the table: the lower (22, ssh) wins over 443.
+  flow({ protocol: 6, srcAddr: '10.0.0.1', srcPort: 22, dstAddr: '10.0.0.3', dstPort: 443, bytes: 500, packets: 5, samplingRate: 10, inIf: 1, outIf: 3, end: T0 + 59_999 }),
+  flow({ protocol: 1, srcAddr: '10.0.0.4', dstAddr: '10.0.0.1', bytes: 84, packets: 1, inIf: 3, end: T0 + 30_000 }),
+  flow({ protocol: 99, bytes: 100, packets: 1, samplingRate: 2, outIf: 2, end: T0 + 3000 }),
+];
+
+describe('Rollup', () => {
+  it('sums traffic per interface and direction, upscaled by the sampling rate', () => {
+    const { rollup, all } = setup();
+    rollup.ingest(batch, T0 + 10_000);
+    rollup.flush(T0 + MIN);
+    expect(all()).toEqual([]);
+    rollup.flush(T0 + 2 * MIN);
+    const points = all();
+    expect(points.every((p) => p.time === T0)).toBe(true);
+
+    const traffic = (ifIndex: string, direction: string) => one(points, 'traffic', { ifIndex, direction });
+    expect(traffic('1', 'in').fields).toEqual({ bytes: 6000, packets: 60, flows: 2 });
+    expect(traffic('2', 'in').fields).toEqual({ bytes: 20000, packets: 200, flows: 1 });
+    expect(traffic('3', 'in').fields).toEqual({ bytes: 84, packets: 1, flows: 1 });
+    expect(traffic('1', 'out').fields).toEqual({ bytes: 20000, packets: 200, flows: 1 });
+    expect(traffic('2', 'out').fields).toEqual({ bytes: 1200, packets: 12, flows: 2 });
+    expect(traffic('3', 'out').fields).toEqual({ bytes: 5000, packets: 50, flows: 1 });
+    expect(pick(points, 'traffic', {})).toHaveLength(6);
+    expect(traffic('1', 'in').tags).toEqual({ exporter: 'r1', ifIndex: '1', ifName: 'ge-0/0/1', direction: 'in' });
+    // Unknown names fall back to the ifIndex.
+    expect(traffic('2', 'in').tags['ifName']).toBe('2');
+
+    expect(rollup.stats).toMatchObject({
+      records: 5,
+      optionsSkipped: 1,
+      withoutInIf: 1,
+      withoutOutIf: 1,
+      late: 0,
+      early: 0,
+      untimed: 0,
+      windowsEmitted: 1,
+    });
+    expect(rollup.stats.pointsEmitted).toBe(points.length);
+    expect(rollup.openWindows).toBe(0);
+  });
+
+  it('maps protocols and services to bounded names', () => {
+    const { rollup, all } = setup();
+    rollup.ingest(batch, T0);
+    rollup.close(T0);
+    const proto = (protocol: string, service: string) =>
+      one(all(), 'traffic_protocol', { exporter: 'r1', protocol, service }).fields;
+    expect(proto('tcp', 'https')).toEqual({ bytes: 1000, packets: 10, flows: 1 });
+    expect(proto('udp', 'dns')).toEqual({ bytes: 20000, packets: 200, flows: 1 });
+    expect(proto('tcp', 'ssh')).toEqual({ bytes: 5000, packets: 50, flows: 1 });
+    expect(proto('icmp', 'other')).toEqual({ bytes: 84, packets: 1, flows: 1 });
+    expect(proto('other', 'other')).toEqual({ bytes: 200, packets: 2, flows: 1 });
+    expect(pick(all(), 'traffic_protocol', {})).toHaveLength(5);
+  });
+
+  it('ranks top talkers per side by upscaled bytes', () => {
+    const { rollup, all } = setup({ topN: 2 });
+    rollup.ingest(batch, T0);
+    rollup.close(T0);
+    const top = (side: string) =>
+      pick(all(), 'top_talkers', { exporter: 'r1', side }).map((p) => [p.tags['rank'], p.fields]);
+    expect(top('src')).toEqual([
+      ['1', { addr: '10.0.0.2', bytes: 20000, packets: 200 }],
+      ['2', { addr: '10.0.0.1', bytes: 6000, packets: 60 }],
+    ]);
+    expect(top('dst')).toEqual([
+      ['1', { addr: '10.0.0.1', bytes: 20084, packets: 201 }],
+      ['2', { addr: '10.0.0.3', bytes: 5000, packets: 50 }],
+    ]);
+  });
+
+  it('writes the guaranteed part of top talkers once addresses outnumber the counters', () => {
+    const { rollup, all } = setup({ topN: 1, topCapacity: 2 });
+    rollup.ingest(
+      [
+        flow({ srcAddr: 'a', bytes: 100, packets: 1, end: T0 }),
+        flow({ srcAddr: 'b', bytes: 10, packets: 1, end: T0 }),
+        // c takes over b's counter (10): count 40, error 10, guaranteed 30.
+        flow({ srcAddr: 'c', bytes: 30, packets: 3, end: T0 }),
+        flow({ srcAddr: 'c', bytes: 80, packets: 2, end: T0 }),
+      ],
+      T0,
+    );
+    rollup.close(T0);
+    expect(pick(all(), 'top_talkers', { side: 'src' }).map((p) => p.fields)).toEqual([
+      { addr: 'c', bytes: 110, packets: 5 },
+    ]);
+  });
+
+  it('places a flow by its end time, then its start, then now', () => {
+    const { rollup, all } = setup();
+    rollup.ingest(
+      [
+        flow({ bytes: 1, inIf: 1, start: T0 - 5000, end: T0 + MIN - 1 }),
+        flow({ bytes: 2, inIf: 1, start: T0, end: T0 + MIN }),
+        flow({ bytes: 4, inIf: 1, start: T0 + 10 }),
+        flow({ bytes: 8, inIf: 1 }),
+      ],
+      T0 + MIN + 5,
+    );
+    rollup.close(T0 + MIN + 5);
+    const bytes = pick(all(), 'traffic', { direction: 'in' }).map((p) => [p.time, p.fields['bytes']]);
+    expect(bytes).toEqual([
+      [T0, 5],
+      [T0 + MIN, 10],
+    ]);
+    expect(rollup.stats.untimed).toBe(1);
+  });
+
+  it('adds late and early records to the current window, once, and counts them', () => {
+    const { rollup, emitted } = setup();
+    rollup.ingest([flow({ bytes: 1, inIf: 1, end: T0 + 10_000 })], T0 + 20_000);
+    rollup.flush(T0 + 2 * MIN);
+    expect(emitted).toHaveLength(1);
+    expect(emitted[0]![0]!.fields['bytes']).toBe(1);
+
+    const now = T0 + 2 * MIN + 5000;
+    rollup.ingest(
+      [
+        flow({ bytes: 2, inIf: 1, end: T0 + 5000 }), // window T0 was emitted: late
+        flow({ bytes: 4, inIf: 1, end: T0 + MIN + 1 }), // window T0+1m is still in its grace period
+        flow({ bytes: 8, inIf: 1, end: now + 10 * MIN }), // clock far ahead: early
+        flow({ bytes: 16, inIf: 1, end: now + MIN }), // next window: kept there
+      ],
+      now,
+    );
+    expect(rollup.stats).toMatchObject({ late: 1, early: 1 });
+    // Due but not yet flushed counts as late as well: the outcome does not depend on flush timing.
+    rollup.ingest([flow({ bytes: 32, inIf: 1, end: T0 + MIN + 2 })], T0 + 3 * MIN);
+    expect(rollup.stats.late).toBe(2);
+
+    rollup.close(T0 + 3 * MIN);
+    const bytes = pick(emitted.flat(), 'traffic', {}).map((p) => [p.time - T0, p.fields['bytes']]);
+    expect(bytes).toEqual([
+      [0, 1],
+      [MIN, 4],
+      [2 * MIN, 2 + 8],
+      // The current window at T0 + 3m holds the second late record.
+      [3 * MIN, 16 + 32],
+    ]);
+    expect(rollup.stats.windowsEmitted).toBe(4);
+  });
+
+  it('sums bigint counters above 2^53 exactly and clamps beyond 2^63 − 1', () => {
+    const { rollup, all } = setup();
+    const big = 2n ** 60n;
+    const near = Number.MAX_SAFE_INTEGER; // 2^53 − 1
+    rollup.ingest(
+      [
+        flow({ bytes: big, packets: 3n, inIf: 1, end: T0 }),
+        flow({ bytes: near, packets: 1, samplingRate: 2, inIf: 1, end: T0 }),
+        // Nine safe products of 2^50 cross 2^53 in the number accumulator.
+        ...Array.from({ length: 9 }, () => flow({ bytes: 2 ** 50, packets: 1, inIf: 1, end: T0 })),
+        flow({ bytes: 2n ** 64n - 1n, packets: 1, samplingRate: 1000, inIf: 2, end: T0 }),
+      ],
+      T0,
+    );
+    rollup.close(T0);
+    const in1 = one(all(), 'traffic', { ifIndex: '1', direction: 'in' }).fields;
+    expect(in1['bytes']).toBe(big + 2n * BigInt(near) + 9n * 2n ** 50n);
+    expect(in1['packets']).toBe(3 + 2 + 9);
+    expect(in1['flows']).toBe(11);
+    const in2 = one(all(), 'traffic', { ifIndex: '2', direction: 'in' }).fields;
+    expect(in2['bytes']).toBe(2n ** 63n - 1n);
+    expect(in2['packets']).toBe(1000);
+    expect(rollup.stats.saturated).toBeGreaterThanOrEqual(1);
+  });
+
+  it('rounds fractional upscaled sums once, at emission', () => {
+    const { rollup, all } = setup();
+    rollup.ingest(
+      [
+        flow({ bytes: 3, packets: 1, samplingRate: 1.5, inIf: 1, end: T0 }),
+        flow({ bytes: 3, packets: 1, samplingRate: 1.5, inIf: 1, end: T0 }),
+        flow({ bytes: 3, packets: 1, samplingRate: 1.5, inIf: 1, end: T0 }),
+      ],
+      T0,
+    );
+    rollup.close(T0);
+    expect(one(all(), 'traffic', { direction: 'in' }).fields).toEqual({ bytes: 14, packets: 5, flows: 3 });
+  });
+
+  it('writes collector counters as deltas per interval', () => {
+    const base = { packets: 0, records: 0, decodeErrors: 0, missingTemplates: 0, sequenceGaps: 0, dropped: 0 };
+    let counters: CollectorCounters[] = [
+      { ...base, exporter: 'r1', version: 9, packets: 10, records: 300 },
+      { ...base, exporter: 'r2', version: 10, packets: 5, records: 50, decodeErrors: 1 },
+    ];
+    const { rollup, all } = setup({}, () => counters);
+    rollup.flush(T0 + 1000);
+    expect(all()).toEqual([]);
+    counters = [
+      { ...base, exporter: 'r1', version: 9, packets: 25, records: 700, sequenceGaps: 2, dropped: 1 },
+      { ...base, exporter: 'r2', version: 10, packets: 5, records: 50, decodeErrors: 1 },
+    ];
+    rollup.flush(T0 + 30_000);
+    expect(all()).toEqual([]);
+    rollup.flush(T0 + MIN + 1);
+    expect(all()).toEqual([
+      {
+        measurement: 'collector',
+        tags: { exporter: 'r1', version: '9' },
+        fields: { packets: 25, records: 700, decodeErrors: 0, missingTemplates: 0, sequenceGaps: 2, dropped: 1 },
+        time: T0,
+      },
+      {
+        measurement: 'collector',
+        tags: { exporter: 'r2', version: '10' },
+        fields: { packets: 5, records: 50, decodeErrors: 1, missingTemplates: 0, sequenceGaps: 0, dropped: 0 },
+        time: T0,
+      },
+    ]);
+    // r1 restarted its counting (reset), r2 did not move: no point for it.
+    counters = [
+      { ...base, exporter: 'r1', version: 9, packets: 4, records: 40 },
+      { ...base, exporter: 'r2', version: 10, packets: 5, records: 50, decodeErrors: 1 },
+    ];
+    rollup.close(T0 + MIN + 10_000);
+    expect(all().slice(2)).toEqual([
+      {
+        measurement: 'collector',
+        tags: { exporter: 'r1', version: '9' },
+        fields: { packets: 4, records: 40, decodeErrors: 0, missingTemplates: 0, sequenceGaps: 0, dropped: 0 },
+        time: T0 + MIN,
+      },
+    ]);
+  });
+
+  it('rejects an invalid configuration', () => {
+    expect(() => setup({ intervalMs: 0 })).toThrow(RangeError);
+    expect(() => setup({ topN: 5, topCapacity: 4 })).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,476 @@
+/**
+ * The rollup engine: turns decoded flow records into the per-interval points of design section 4
+ * (`traffic`, `traffic_protocol`, `top_talkers`, `collector`), so the store receives a few points
+ * per interface and interval, never one per flow or address.
+ *
+ * Time placement. Windows are aligned on multiples of the interval since the Unix epoch and a
+ * point's time is its window's start. A flow is placed whole in the window that holds its end
+ * time (its start time when it has no end, `now` when it has neither, counted as `untimed`). It
+ * is never spread over the windows it spans: each flow is counted exactly once, sums stay
+ * integers, and a record's window is known as soon as it arrives. A flow that lasted several
+ * intervals therefore shows up in the interval in which it ended, so exporters should use an
+ * active timeout no longer than the rollup interval.
+ *
+ * Late and early records. A window stays open for a grace period (one interval by default) after
+ * its end and is emitted by the first `flush(now)` at or after `start + interval + grace`. A record
+ * whose window is already due or emitted is added to the current window (the one holding `now`)
+ * and counted as `late`; a record more than one interval ahead of `now` (an exporter clock far
+ * ahead) is added to the current window too and counted as `early`. Nothing is dropped, nothing is
+ * counted twice, and at most a few windows are ever open.
+ *
+ * Sums. Bytes and packets are upscaled by each record's sampling rate before they are summed;
+ * `flows` counts records as exported. Sums are exact: a plain number while below 2^53, spilling
+ * into a bigint beyond; a point's integer fields are numbers while safe and bigints beyond, clamped
+ * to 2^63 − 1 (InfluxDB's integer range, counted as `saturated`). A rate that is not an integer
+ * (sampling stated as a probability) makes fractional products, rounded once at emission.
+ *
+ * Hot path (`ingest`): no string is built per record. Accumulators live in nested maps keyed by
+ * the exporter address (compared by identity first, as a batch comes from one exporter's
+ * datagrams), then by the ifIndex or a protocol/service id number; the only allocations are new
+ * map entries. Top talkers per exporter and side come from Space-Saving (space-saving.ts).
+ */
+import type { Point, StoredValue } from '../storage/store.js';
+import type { Counter, DecodedRecord, FlowRecord } from './flow.js';
+import { PROTOCOL_NAMES, protocolId, SERVICE_NAMES, serviceId } from './services.js';
+import { type HeavyHitter, SpaceSaving } from './space-saving.js';
+
+export interface RollupConfig {
+  /** Window width in milliseconds (FLOWCAST_ROLLUP_INTERVAL × 1000). */
+  intervalMs: number;
+  /** How long a window stays open after its end for records that arrive late (ms). */
+  graceMs: number;
+  /** Ranks written to `top_talkers` per exporter, side and interval. */
+  topN: number;
+  /** Space-Saving counters per exporter and side; default 10 × topN, at most 1000. */
+  topCapacity?: number;
+}
+
+export const DEFAULT_ROLLUP_CONFIG: RollupConfig = { intervalMs: 60_000, graceMs: 60_000, topN: 10 };
+
+/** Cumulative decoder counters for one exporter and NetFlow/IPFIX version. */
+export interface CollectorCounters {
+  readonly exporter: string;
+  readonly version: number;
+  readonly packets: number;
+  readonly records: number;
+  readonly decodeErrors: number;
+  readonly missingTemplates: number;
+  readonly sequenceGaps: number;
+  readonly dropped: number;
+}
+
+export interface RollupDeps {
+  /** Receives each emitted window's points (and the `collector` points); must not throw. */
+  sink: (points: Point[]) => void;
+  /** The exporter's name for an interface (from options data); undefined when unknown. */
+  interfaceName: (exporter: string, ifIndex: number) => string | undefined;
+  /** The current cumulative counters; the rollup writes their per-interval deltas. */
+  collectorCounters: () => Iterable<CollectorCounters>;
+}
+
+/** Everything the rollup counts (exported on /metrics). */
+export interface RollupStats {
+  /** Flow records ingested. */
+  records: number;
+  /** Options records passed in and skipped. */
+  optionsSkipped: number;
+  /** Records whose window was already due, added to the current window. */
+  late: number;
+  /** Records more than one interval ahead of now, added to the current window. */
+  early: number;
+  /** Records with neither end nor start time, placed at `now`. */
+  untimed: number;
+  /** Records with no input interface: no `in` traffic for them. */
+  withoutInIf: number;
+  /** Records with no output interface: no `out` traffic for them. */
+  withoutOutIf: number;
+  /** Field values clamped to 2^63 − 1. */
+  saturated: number;
+  windowsEmitted: number;
+  pointsEmitted: number;
+}
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const INT64_MAX = 2n ** 63n - 1n;
+/** Protocol/service accumulators are keyed by protocolId × 256 + serviceId (fewer than 256 services). */
+const SERVICE_BITS = 8;
+
+/** Sums of one traffic series in one window. */
+class Totals {
+  bytes = 0;
+  packets = 0;
+  flows = 0;
+  /** The part of the sums beyond 2^53, exact. */
+  bigBytes = 0n;
+  bigPackets = 0n;
+
+  add(bytes: number, packets: number): void {
+    this.flows++;
+    const b = this.bytes + bytes;
+    if (b <= MAX_SAFE) this.bytes = b;
+    else {
+      this.bigBytes += BigInt(Math.round(this.bytes)) + BigInt(Math.round(bytes));
+      this.bytes = 0;
+    }
+    const p = this.packets + packets;
+    if (p <= MAX_SAFE) this.packets = p;
+    else {
+      this.bigPackets += BigInt(Math.round(this.packets)) + BigInt(Math.round(packets));
+      this.packets = 0;
+    }
+  }
+
+  addExact(bytes: bigint, packets: bigint): void {
+    this.flows++;
+    this.bigBytes += bytes;
+    this.bigPackets += packets;
+  }
+}
+
+class InterfaceTotals {
+  readonly inbound = new Totals();
+  readonly outbound = new Totals();
+}
+
+/** One exporter's accumulators in one window. */
+class ExporterWindow {
+  readonly interfaces = new Map<number, InterfaceTotals>();
+  readonly protocols = new Map<number, Totals>();
+  readonly src: SpaceSaving;
+  readonly dst: SpaceSaving;
+
+  constructor(topCapacity: number) {
+    this.src = new SpaceSaving(topCapacity);
+    this.dst = new SpaceSaving(topCapacity);
+  }
+
+  iface(ifIndex: number): InterfaceTotals {
+    let t = this.interfaces.get(ifIndex);
+    if (t === undefined) {
+      t = new InterfaceTotals();
+      this.interfaces.set(ifIndex, t);
+    }
+    return t;
+  }
+
+  protocol(r: FlowRecord): Totals {
+    const key = (protocolId(r.protocol) << SERVICE_BITS) | serviceId(r.protocol, r.srcPort, r.dstPort);
+    let t = this.protocols.get(key);
+    if (t === undefined) {
+      t = new Totals();
+      this.protocols.set(key, t);
+    }
+    return t;
+  }
+}
+
+class Window {
+  readonly exporters = new Map<string, ExporterWindow>();
+  constructor(readonly start: number) {}
+}
+
+const ON_TIME = 0;
+const LATE = 1;
+const EARLY = 2;
+
+type CounterDelta = Omit<CollectorCounters, 'exporter' | 'version'>;
+const COLLECTOR_FIELDS = [
+  'packets',
+  'records',
+  'decodeErrors',
+  'missingTemplates',
+  'sequenceGaps',
+  'dropped',
+] as const satisfies readonly (keyof CounterDelta)[];
+
+export class Rollup {
+  readonly stats: RollupStats = {
+    records: 0,
+    optionsSkipped: 0,
+    late: 0,
+    early: 0,
+    untimed: 0,
+    withoutInIf: 0,
+    withoutOutIf: 0,
+    saturated: 0,
+    windowsEmitted: 0,
+    pointsEmitted: 0,
+  };
+  private readonly interval: number;
+  private readonly grace: number;
+  private readonly topN: number;
+  private readonly topCapacity: number;
+  private readonly windows = new Map<number, Window>();
+  /** Every window that starts before this has been emitted. */
+  private watermark = Number.NEGATIVE_INFINITY;
+  /** How the last `place()` classified its window. */
+  private placement = ON_TIME;
+  /** Start of the interval the pending collector deltas are stamped with; undefined before the first flush. */
+  private collectorMark: number | undefined = undefined;
+  private readonly collectorLast = new Map<string, CounterDelta>();
+
+  constructor(
+    options: Partial<RollupConfig>,
+    private readonly deps: RollupDeps,
+  ) {
+    const c = { ...DEFAULT_ROLLUP_CONFIG, ...options };
+    if (!(Number.isInteger(c.intervalMs) && c.intervalMs > 0)) throw new RangeError('intervalMs must be a positive integer');
+    if (!(c.graceMs >= 0)) throw new RangeError('graceMs must be ≥ 0');
+    if (!(Number.isInteger(c.topN) && c.topN >= 1)) throw new RangeError('topN must be a positive integer');
+    const capacity = c.topCapacity ?? Math.min(1000, 10 * c.topN);
+    if (!(Number.isInteger(capacity) && capacity >= c.topN)) throw new RangeError('topCapacity must be an integer ≥ topN');
+    this.interval = c.intervalMs;
+    this.grace = c.graceMs;
+    this.topN = c.topN;
+    this.topCapacity = capacity;
+  }
+
+  /** Windows not yet emitted. */
+  get openWindows(): number {
+    return this.windows.size;
+  }
+
+  /** Adds a batch of decoded records; `now` (Unix ms) decides which windows are late. */
+  ingest(records: readonly DecodedRecord[], now: number): void {
+    const stats = this.stats;
+    const interval = this.interval;
+    let windowStart = Number.NaN;
+    let placement = ON_TIME;
+    let window: Window | undefined;
+    let exporter = '';
+    let ew: ExporterWindow | undefined;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      if (r.kind !== 'flow') {
+        stats.optionsSkipped++;
+        continue;
+      }
+      stats.records++;
+      let t = r.end ?? r.start;
+      if (t === undefined) {
+        t = now;
+        stats.untimed++;
+      }
+      const start = Math.floor(t / interval) * interval;
+      if (start !== windowStart || window === undefined) {
+        window = this.place(start, now);
+        placement = this.placement;
+        windowStart = start;
+        ew = undefined;
+      }
+      if (placement !== ON_TIME) {
+        if (placement === LATE) stats.late++;
+        else stats.early++;
+      }
+      if (ew === undefined || r.exporter !== exporter) {
+        exporter = r.exporter;
+        ew = window.exporters.get(exporter);
+        if (ew === undefined) {
+          ew = new ExporterWindow(this.topCapacity);
+          window.exporters.set(exporter, ew);
+        }
+      }
+
+      const rate = r.samplingRate >= 1 ? r.samplingRate : 1;
+      const b = r.bytes;
+      const p = r.packets;
+      if (typeof b !== 'bigint' && typeof p !== 'bigint') {
+        const bytes = (b ?? 0) * rate;
+        const packets = (p ?? 0) * rate;
+        if (bytes <= MAX_SAFE && packets <= MAX_SAFE) {
+          if (r.inIf !== undefined) ew.iface(r.inIf).inbound.add(bytes, packets);
+          else stats.withoutInIf++;
+          if (r.outIf !== undefined) ew.iface(r.outIf).outbound.add(bytes, packets);
+          else stats.withoutOutIf++;
+          ew.protocol(r).add(bytes, packets);
+          if (r.srcAddr !== undefined) ew.src.add(r.srcAddr, bytes, packets);
+          if (r.dstAddr !== undefined) ew.dst.add(r.dstAddr, bytes, packets);
+          continue;
+        }
+      }
+      this.ingestExact(ew, r, rate);
+    }
+  }
+
+  /** Emits every window that is due at `now`, oldest first, and the collector deltas of ended intervals. */
+  flush(now: number): void {
+    const due: Window[] = [];
+    for (const w of this.windows.values()) {
+      if (w.start + this.interval + this.grace <= now) due.push(w);
+    }
+    this.emitWindows(due);
+    const current = Math.floor(now / this.interval) * this.interval;
+    if (this.collectorMark === undefined) this.collectorMark = current;
+    else if (current > this.collectorMark) this.emitCollector(current);
+  }
+
+  /** Emits every open window and the collector deltas so far (at shutdown). */
+  close(now = Date.now()): void {
+    this.emitWindows([...this.windows.values()]);
+    const current = Math.floor(now / this.interval) * this.interval;
+    this.collectorMark ??= current;
+    this.emitCollector(current);
+  }
+
+  /** The window for records whose own window starts at `start`; sets `placement`. */
+  private place(start: number, now: number): Window {
+    const nowStart = Math.floor(now / this.interval) * this.interval;
+    let target = start;
+    if (start < this.watermark || start + this.interval + this.grace <= now) {
+      this.placement = LATE;
+      target = Math.max(nowStart, this.watermark);
+    } else if (start > nowStart + this.interval) {
+      this.placement = EARLY;
+      target = Math.max(nowStart, this.watermark);
+    } else {
+      this.placement = ON_TIME;
+    }
+    let w = this.windows.get(target);
+    if (w === undefined) {
+      w = new Window(target);
+      this.windows.set(target, w);
+    }
+    return w;
+  }
+
+  /** The slow path: a bigint counter, or an upscaled value beyond 2^53. */
+  private ingestExact(ew: ExporterWindow, r: FlowRecord, rate: number): void {
+    const bytes = upscale(r.bytes, rate);
+    const packets = upscale(r.packets, rate);
+    if (r.inIf !== undefined) ew.iface(r.inIf).inbound.addExact(bytes, packets);
+    else this.stats.withoutInIf++;
+    if (r.outIf !== undefined) ew.iface(r.outIf).outbound.addExact(bytes, packets);
+    else this.stats.withoutOutIf++;
+    ew.protocol(r).addExact(bytes, packets);
+    // Top talkers are estimates: a double's 53 bits are plenty for ranking.
+    const nb = Number(bytes);
+    const np = Number(packets);
+    if (r.srcAddr !== undefined) ew.src.add(r.srcAddr, nb, np);
+    if (r.dstAddr !== undefined) ew.dst.add(r.dstAddr, nb, np);
+  }
+
+  private emitWindows(windows: Window[]): void {
+    windows.sort((a, b) => a.start - b.start);
+    for (const w of windows) {
+      this.windows.delete(w.start);
+      this.watermark = Math.max(this.watermark, w.start + this.interval);
+      const points = this.windowPoints(w);
+      this.stats.windowsEmitted++;
+      if (points.length === 0) continue;
+      this.stats.pointsEmitted += points.length;
+      this.deps.sink(points);
+    }
+  }
+
+  private windowPoints(w: Window): Point[] {
+    const points: Point[] = [];
+    const time = w.start;
+    for (const [exporter, ew] of w.exporters) {
+      for (const [ifIndex, t] of ew.interfaces) {
+        const index = String(ifIndex);
+        const name = this.deps.interfaceName(exporter, ifIndex);
+        // An empty tag value is not valid line protocol; the ifIndex keeps the legend readable.
+        const ifName = name === undefined || name === '' ? index : name;
+        if (t.inbound.flows > 0) {
+          const tags = { exporter, ifIndex: index, ifName, direction: 'in' };
+          points.push({ measurement: 'traffic', tags, fields: this.totalsFields(t.inbound), time });
+        }
+        if (t.outbound.flows > 0) {
+          const tags = { exporter, ifIndex: index, ifName, direction: 'out' };
+          points.push({ measurement: 'traffic', tags, fields: this.totalsFields(t.outbound), time });
+        }
+      }
+      for (const [key, t] of ew.protocols) {
+        const protocol = PROTOCOL_NAMES[key >> SERVICE_BITS] ?? 'other';
+        const service = SERVICE_NAMES[key & ((1 << SERVICE_BITS) - 1)] ?? 'other';
+        const tags = { exporter, protocol, service };
+        points.push({ measurement: 'traffic_protocol', tags, fields: this.totalsFields(t), time });
+      }
+      this.pushTop(points, exporter, 'src', ew.src.top(this.topN), time);
+      this.pushTop(points, exporter, 'dst', ew.dst.top(this.topN), time);
+    }
+    return points;
+  }
+
+  /**
+   * Top talkers write the guaranteed part of each Space-Saving counter (`count − error`): the
+   * bytes and packets seen from the address since it took its counter, exact unless it lost its
+   * counter during the interval, never above the truth.
+   */
+  private pushTop(points: Point[], exporter: string, side: 'src' | 'dst', top: HeavyHitter[], time: number): void {
+    top.forEach((h, i) => {
+      points.push({
+        measurement: 'top_talkers',
+        tags: { exporter, side, rank: String(i + 1) },
+        fields: {
+          addr: h.key,
+          bytes: this.integer(h.count - h.error, 0n),
+          packets: this.integer(h.secondary, 0n),
+        },
+        time,
+      });
+    });
+  }
+
+  private totalsFields(t: Totals): Record<string, StoredValue> {
+    return {
+      bytes: this.integer(t.bytes, t.bigBytes),
+      packets: this.integer(t.packets, t.bigPackets),
+      flows: t.flows,
+    };
+  }
+
+  /** `small + big` as an integer field: a number while safe, a bigint beyond, clamped to int64. */
+  private integer(small: number, big: bigint): number | bigint {
+    const rounded = Math.round(small);
+    if (big === 0n && rounded <= MAX_SAFE) return rounded;
+    const sum = big + BigInt(rounded);
+    if (sum > INT64_MAX) {
+      this.stats.saturated++;
+      return INT64_MAX;
+    }
+    return sum <= BigInt(MAX_SAFE) ? Number(sum) : sum;
+  }
+
+  /** Writes the counter deltas since the last snapshot, stamped with the interval they began in. */
+  private emitCollector(current: number): void {
+    const time = this.collectorMark ?? current;
+    const points: Point[] = [];
+    for (const c of this.deps.collectorCounters()) {
+      const key = `${c.exporter}\u0000${c.version}`;
+      const last = this.collectorLast.get(key);
+      const fields: Record<string, number> = {};
+      let moved = false;
+      for (const f of COLLECTOR_FIELDS) {
+        const before = last?.[f] ?? 0;
+        // A counter that went down was reset: all of its current value is new.
+        const delta = c[f] >= before ? c[f] - before : c[f];
+        fields[f] = delta;
+        if (delta !== 0) moved = true;
+      }
+      this.collectorLast.set(key, {
+        packets: c.packets,
+        records: c.records,
+        decodeErrors: c.decodeErrors,
+        missingTemplates: c.missingTemplates,
+        sequenceGaps: c.sequenceGaps,
+        dropped: c.dropped,
+      });
+      if (moved) {
+        points.push({ measurement: 'collector', tags: { exporter: c.exporter, version: String(c.version) }, fields, time });
+      }
+    }
+    this.collectorMark = current;
+    if (points.length === 0) return;
+    this.stats.pointsEmitted += points.length;
+    this.deps.sink(points);
+  }
+}
+
+/** An exported counter upscaled by the sampling rate, exactly (a fractional rate to 1e-6). */
+function upscale(v: Counter | undefined, rate: number): bigint {
+  if (v === undefined) return 0n;
+  const value = typeof v === 'bigint' ? v : BigInt(Math.round(v));
+  if (Number.isInteger(rate)) return value * BigInt(rate);
+  return (value * BigInt(Math.round(rate * 1e6))) / 1_000_000n;
+}

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { SpaceSaving } from './space-saving.js';
+
+/** mulberry32: a small seeded PRNG, so the stream is the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('SpaceSaving', () => {
+  it('is exact while the distinct keys fit in k', () => {
+    const ss = new SpaceSaving(4);
+    ss.add('a', 10, 1);
+    ss.add('b', 5, 1);
+    ss.add('a', 7, 2);
+    ss.add('c', 1, 1);
+    ss.add('d', 3, 1);
+    ss.add('b', 5, 1);
+    expect(ss.size).toBe(4);
+    expect(ss.total).toBe(31);
+    expect(ss.top(10)).toEqual([
+      { key: 'a', count: 17, error: 0, secondary: 3 },
+      { key: 'b', count: 10, error: 0, secondary: 2 },
+      { key: 'd', count: 3, error: 0, secondary: 1 },
+      { key: 'c', count: 1, error: 0, secondary: 1 },
+    ]);
+    expect(ss.top(2).map((h) => h.key)).toEqual(['a', 'b']);
+  });
+
+  it('takes over the smallest counter and records it as the error', () => {
+    const ss = new SpaceSaving(2);
+    ss.add('a', 10);
+    ss.add('b', 3);
+    ss.add('c', 4, 2);
+    expect(ss.get('b')).toBeUndefined();
+    expect(ss.get('c')).toEqual({ key: 'c', count: 7, error: 3, secondary: 2 });
+    expect(ss.minCount).toBe(7);
+    // Ranked by the guaranteed part: a (10) before c (7 − 3 = 4).
+    expect(ss.top(2).map((h) => [h.key, h.count - h.error])).toEqual([
+      ['a', 10],
+      ['c', 4],
+    ]);
+  });
+
+  it('ignores zero and negative weights', () => {
+    const ss = new SpaceSaving(1);
+    ss.add('a', 5);
+    ss.add('b', 0);
+    ss.add('c', -1);
+    expect(ss.top(5)).toEqual([{ key: 'a', count: 5, error: 0, secondary: 0 }]);
+    expect(ss.total).toBe(5);
+  });
+
+  it('rejects a capacity below 1', () => {
+    expect(() => new SpaceSaving(0)).toThrow(RangeError);
+  });
+
+  it('keeps the N/k guarantee on a skewed weighted stream', () => {
+    const k = 50;
+    const ss = new SpaceSaving(k);
+    const exact = new Map<string, number>();
+    const random = prng(20050105);
+    // Zipf-like: key ⌊1/u^1.3⌋ over 20 000 distinct keys, weights 40..1500 like packet sizes.
+    for (let i = 0; i < 200_000; i++) {
+      const key = `10.0.${Math.min(20_000, Math.floor(1 / random() ** 1.3))}`;
+      const weight = 40 + Math.floor(random() * 1460);
+      ss.add(key, weight, 1);
+      exact.set(key, (exact.get(key) ?? 0) + weight);
+    }
+    const n = ss.total;
+    const bound = n / k;
+    expect(exact.size).toBeGreaterThan(1000);
+    expect(ss.size).toBe(k);
+    expect(ss.minCount).toBeLessThanOrEqual(bound);
+
+    let heavy = 0;
+    for (const [key, trueCount] of exact) {
+      const h = ss.get(key);
+      if (trueCount > bound) {
+        heavy++;
+        expect(h, `key ${key} (${trueCount} > N/k) must be monitored`).toBeDefined();
+      }
+      if (h === undefined) {
+        expect(trueCount).toBeLessThanOrEqual(ss.minCount);
+        continue;
+      }
+      expect(h.count).toBeGreaterThanOrEqual(trueCount);
+      expect(h.count - h.error).toBeLessThanOrEqual(trueCount);
+      expect(h.error).toBeLessThanOrEqual(ss.minCount);
+    }
+    expect(heavy).toBeGreaterThan(3);
+
+    // The top 5 of the summary are the true top 5 on this stream.
+    const trueTop = [...exact].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    expect(ss.top(5).map((h) => h.key)).toEqual(trueTop.map(([key]) => key));
+  });
+
+  it('matches a naive Space-Saving step by step through heavy eviction', () => {
+    // A tiny capacity over many keys exercises the heap and the hash table's deletion.
+    const k = 7;
+    const ss = new SpaceSaving(k);
+    const naive: { key: string; count: number; error: number }[] = [];
+    const random = prng(7);
+    for (let i = 0; i < 20_000; i++) {
+      const key = `k${Math.floor(random() * 60)}`;
+      // Fractional weights: no two counters tie, so both pick the same minimum.
+      const weight = 1 + random() * 1000;
+      ss.add(key, weight);
+      const hit = naive.find((e) => e.key === key);
+      if (hit !== undefined) hit.count += weight;
+      else if (naive.length < k) naive.push({ key, count: weight, error: 0 });
+      else {
+        const min = naive.reduce((a, b) => (b.count < a.count ? b : a));
+        Object.assign(min, { key, error: min.count, count: min.count + weight });
+      }
+      if (i % 1000 === 999) {
+        for (const e of naive) expect(ss.get(e.key)).toMatchObject({ count: e.count, error: e.error });
+      }
+    }
+    const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : 1);
+    expect(ss.top(k).map(({ key, count, error }) => ({ key, count, error })).sort(byKey)).toEqual(naive.sort(byKey));
+    expect(ss.get('absent')).toBeUndefined();
+  });
+});
