@@ -69,7 +69,9 @@ export class Collector {
 
   async start(): Promise<void> {
     await this.restoreTemplates();
-    const ports = [...new Set([this.config.netflowPort, this.config.ipfixPort])];
+    const { netflowPort, ipfixPort } = this.config;
+    // One socket when both are the same fixed port; port 0 asks for two ephemeral ones.
+    const ports = netflowPort === ipfixPort && netflowPort !== 0 ? [netflowPort] : [netflowPort, ipfixPort];
     for (const port of ports) this.sockets.push(await this.listen(port));
     this.timers.push(setInterval(() => this.state.sweep(Date.now()), SWEEP_EVERY_MS).unref());
     if (this.config.dataDir !== undefined) {
