@@ -40,7 +40,9 @@ export function createApp(deps: ApiDeps): express.Express {
     }
   });
 
-  app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no such endpoint: ${req.method} ${req.path}`)));
+  app.use((req, _res, next) =>
+    next(new ApiError(404, 'not_found', `no such endpoint: ${req.method} ${req.path}`)),
+  );
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err instanceof ApiError ? err : new ApiError(500, 'internal', 'internal error');
     res.status(e.status).json({ error: { code: e.code, message: e.message } });

@@ -61,7 +61,9 @@ function record(i: number): (number | string | bigint)[] {
   ];
 }
 const rows = Array.from({ length: RECORDS }, (_, i) => record(i));
-const ipfixFields: FieldSpec[] = FIELDS.map((f) => (f.id === 21 ? { id: 153, length: 8 } : f.id === 22 ? { id: 152, length: 8 } : f));
+const ipfixFields: FieldSpec[] = FIELDS.map((f) =>
+  f.id === 21 ? { id: 153, length: 8 } : f.id === 22 ? { id: 152, length: 8 } : f,
+);
 const ipfixRows = rows.map((r) => [...r.slice(0, 18), 1_700_000_000_000n, 1_700_000_001_000n]);
 
 function bench(name: string, template: Uint8Array, data: Uint8Array): BenchResult {
@@ -76,10 +78,23 @@ function bench(name: string, template: Uint8Array, data: Uint8Array): BenchResul
 }
 
 export function benchDecode(): BenchResult[] {
-  const v9Template = v9Datagram({ unixSecs: 1_700_000_000, flowsets: [{ kind: 'template', templates: [{ id: 256, fields: FIELDS }] }] });
-  const v9Data = v9Datagram({ sysUptime: 60_000, unixSecs: 1_700_000_000, flowsets: [{ kind: 'data', id: 256, fields: FIELDS, records: rows }] });
-  const ipfixTemplate = ipfixMessage({ exportTime: 1_700_000_000, sets: [{ kind: 'template', templates: [{ id: 256, fields: ipfixFields }] }] });
-  const ipfixData = ipfixMessage({ exportTime: 1_700_000_000, sets: [{ kind: 'data', id: 256, fields: ipfixFields, records: ipfixRows }] });
+  const v9Template = v9Datagram({
+    unixSecs: 1_700_000_000,
+    flowsets: [{ kind: 'template', templates: [{ id: 256, fields: FIELDS }] }],
+  });
+  const v9Data = v9Datagram({
+    sysUptime: 60_000,
+    unixSecs: 1_700_000_000,
+    flowsets: [{ kind: 'data', id: 256, fields: FIELDS, records: rows }],
+  });
+  const ipfixTemplate = ipfixMessage({
+    exportTime: 1_700_000_000,
+    sets: [{ kind: 'template', templates: [{ id: 256, fields: ipfixFields }] }],
+  });
+  const ipfixData = ipfixMessage({
+    exportTime: 1_700_000_000,
+    sets: [{ kind: 'data', id: 256, fields: ipfixFields, records: ipfixRows }],
+  });
   return [
     bench(`decode NetFlow v9 (${RECORDS} records x ${FIELDS.length} fields)`, v9Template, v9Data),
     bench(`decode IPFIX (${RECORDS} records x ${ipfixFields.length} fields)`, ipfixTemplate, ipfixData),
@@ -87,5 +102,6 @@ export function benchDecode(): BenchResult[] {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const r of benchDecode()) console.log(`${r.name}: ${Math.round(r.median).toLocaleString('en')} ${r.unit} (median of ${r.runs})`);
+  for (const r of benchDecode())
+    console.log(`${r.name}: ${Math.round(r.median).toLocaleString('en')} ${r.unit} (median of ${r.runs})`);
 }

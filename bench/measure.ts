@@ -11,7 +11,13 @@ export interface BenchResult {
 }
 
 /** Runs `op` (which processes `itemsPerOp` items) repeatedly and reports items per second. */
-export function measure(name: string, itemsPerOp: number, op: () => void, runs = 7, runMs = 300): BenchResult {
+export function measure(
+  name: string,
+  itemsPerOp: number,
+  op: () => void,
+  runs = 7,
+  runMs = 300,
+): BenchResult {
   const warmUntil = performance.now() + 300;
   while (performance.now() < warmUntil) op();
   const rates: number[] = [];
@@ -27,5 +33,12 @@ export function measure(name: string, itemsPerOp: number, op: () => void, runs =
     rates.push((ops * itemsPerOp) / ((now - start) / 1000));
   }
   rates.sort((a, b) => a - b);
-  return { name, median: rates[Math.floor(rates.length / 2)]!, min: rates[0]!, max: rates[rates.length - 1]!, unit: 'records/s', runs };
+  return {
+    name,
+    median: rates[Math.floor(rates.length / 2)]!,
+    min: rates[0]!,
+    max: rates[rates.length - 1]!,
+    unit: 'records/s',
+    runs,
+  };
 }

@@ -9,9 +9,13 @@ import type { BenchResult } from './measure.js';
 const results: BenchResult[] = [...benchDecode()];
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`flowcast benchmarks — node ${process.version}, ${cpus().length} cores (${cpu}); medians of ${results[0]?.runs ?? 0} runs\n`);
+console.log(
+  `flowcast benchmarks — node ${process.version}, ${cpus().length} cores (${cpu}); medians of ${results[0]?.runs ?? 0} runs\n`,
+);
 const width = Math.max(...results.map((r) => r.name.length));
 for (const r of results) {
   const fmt = (v: number) => Math.round(v).toLocaleString('en');
-  console.log(`${r.name.padEnd(width)}  ${fmt(r.median).padStart(12)} ${r.unit}  (min ${fmt(r.min)}, max ${fmt(r.max)})`);
+  console.log(
+    `${r.name.padEnd(width)}  ${fmt(r.median).padStart(12)} ${r.unit}  (min ${fmt(r.min)}, max ${fmt(r.max)})`,
+  );
 }

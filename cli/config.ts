@@ -46,13 +46,20 @@ const exporterSchema = z.strictObject({
 export const configSchema = z.strictObject({
   collector: z
     .strictObject({
-      bind: z.string().refine((s) => isIP(s) !== 0, 'must be an IPv4 or IPv6 address').default('0.0.0.0'),
+      bind: z
+        .string()
+        .refine((s) => isIP(s) !== 0, 'must be an IPv4 or IPv6 address')
+        .default('0.0.0.0'),
       netflowPort: port.default(2055),
       ipfixPort: port.default(4739),
       /** Datagrams waiting for the decoder; beyond this they are dropped and counted. */
       queueSize: z.number().int().min(16).default(65_536),
       /** Socket receive buffer to ask the kernel for (bytes). */
-      receiveBuffer: z.number().int().min(65_536).default(8 * 1024 * 1024),
+      receiveBuffer: z
+        .number()
+        .int()
+        .min(65_536)
+        .default(8 * 1024 * 1024),
       templateLifetime: seconds.default(1800),
       maxTemplatesPerExporter: z.number().int().min(1).default(4096),
       maxExporters: z.number().int().min(1).default(10_000),
@@ -79,7 +86,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   http: z
     .strictObject({
-      bind: z.string().refine((s) => isIP(s) !== 0, 'must be an IPv4 or IPv6 address').default('0.0.0.0'),
+      bind: z
+        .string()
+        .refine((s) => isIP(s) !== 0, 'must be an IPv4 or IPv6 address')
+        .default('0.0.0.0'),
       port: port.default(8080),
       /** Bearer token the API requires; unset means no authentication. */
       apiToken: z.string().min(1).optional(),
@@ -111,7 +121,11 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 
 /** Environment variables and the config key each one sets. */
-export const ENVIRONMENT: ReadonlyArray<{ name: string; path: readonly string[]; type: 'number' | 'string' }> = [
+export const ENVIRONMENT: ReadonlyArray<{
+  name: string;
+  path: readonly string[];
+  type: 'number' | 'string';
+}> = [
   { name: 'FLOWCAST_NETFLOW_PORT', path: ['collector', 'netflowPort'], type: 'number' },
   { name: 'FLOWCAST_IPFIX_PORT', path: ['collector', 'ipfixPort'], type: 'number' },
   { name: 'FLOWCAST_BIND', path: ['collector', 'bind'], type: 'string' },
@@ -162,10 +176,14 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     try {
       raw = parseYaml(text) ?? {};
     } catch (err) {
-      throw new ConfigError(`config file ${file} is not valid YAML/JSON: ${(err as Error).message}`, { cause: err });
+      throw new ConfigError(`config file ${file} is not valid YAML/JSON: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      throw new ConfigError(`config file ${file} must hold a mapping of sections (collector, http, storage, log)`);
+      throw new ConfigError(
+        `config file ${file} must hold a mapping of sections (collector, http, storage, log)`,
+      );
     }
   }
   const merged = structuredClone(raw) as Record<string, unknown>;

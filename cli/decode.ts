@@ -33,7 +33,9 @@ export function decodeFiles(
   write: (line: string) => void,
   warn: (line: string) => void,
 ): DecodeSummary {
-  const state = new FlowState(new ElementRegistry(opts.enterprise), { templateLifetimeMs: Number.POSITIVE_INFINITY });
+  const state = new FlowState(new ElementRegistry(opts.enterprise), {
+    templateLifetimeMs: Number.POSITIVE_INFINITY,
+  });
   const out: DecodedRecord[] = [];
   const summary: DecodeSummary = { datagrams: 0, records: 0, errors: 0 };
   for (const file of files) {
@@ -47,13 +49,22 @@ export function decodeFiles(
     }
     const datagrams = isCapture(bytes)
       ? readUdpDatagrams(bytes)
-      : { datagrams: [{ payload: bytes, srcAddr: opts.exporter, srcPort: 0, timestamp: Date.now() }], errors: [] };
+      : {
+          datagrams: [{ payload: bytes, srcAddr: opts.exporter, srcPort: 0, timestamp: Date.now() }],
+          errors: [],
+        };
     for (const e of datagrams.errors) warn(`${file}: ${e}`);
     datagrams.datagrams.forEach((d, i) => {
       const exporter = state.exporter(d.srcAddr);
       const before = exporter?.counters.decodeErrors ?? 0;
       out.length = 0;
-      const outcome = decodeDatagram(state, d.payload, { address: d.srcAddr, port: d.srcPort }, d.timestamp, out);
+      const outcome = decodeDatagram(
+        state,
+        d.payload,
+        { address: d.srcAddr, port: d.srcPort },
+        d.timestamp,
+        out,
+      );
       summary.datagrams++;
       summary.records += out.length;
       for (const r of out) write(recordToJson(r));
@@ -67,7 +78,9 @@ export function decodeFiles(
   }
   for (const e of state.exporters.values()) {
     if (e.counters.pendingBuffered > e.counters.pendingDecoded) {
-      warn(`${e.address}: ${e.counters.pendingBuffered - e.counters.pendingDecoded} data set(s) never matched a template`);
+      warn(
+        `${e.address}: ${e.counters.pendingBuffered - e.counters.pendingDecoded} data set(s) never matched a template`,
+      );
     }
   }
   return summary;

@@ -2,7 +2,7 @@
  * Structured logging (pino) and a rate limiter for warnings that bad input can trigger at line
  * rate: the first few are logged, the rest are counted and summarised once per interval.
  */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 

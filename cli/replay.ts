@@ -24,7 +24,11 @@ export function parseTarget(text: string): { host: string; port: number } | unde
   return port > 0 && port < 65536 ? { host: m[1]!, port } : undefined;
 }
 
-export async function replay(file: string, opts: ReplayOptions, progress: (line: string) => void): Promise<number> {
+export async function replay(
+  file: string,
+  opts: ReplayOptions,
+  progress: (line: string) => void,
+): Promise<number> {
   const { datagrams, errors } = readUdpDatagrams(readFileSync(file));
   for (const e of errors) progress(`${file}: ${e}\n`);
   if (datagrams.length === 0) throw new Error(`${file}: no UDP datagrams found`);

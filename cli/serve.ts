@@ -31,7 +31,10 @@ export function buildService(config: Config, log: Logger): Service {
   const sampling = new Map(
     Object.entries(c.exporters).map(([address, e]) => [
       address,
-      { ...(e.samplingRate !== undefined && { default: e.samplingRate }), ...(e.samplingOverride !== undefined && { override: e.samplingOverride }) },
+      {
+        ...(e.samplingRate !== undefined && { default: e.samplingRate }),
+        ...(e.samplingOverride !== undefined && { override: e.samplingOverride }),
+      },
     ]),
   );
   const collector = new Collector(
@@ -51,7 +54,12 @@ export function buildService(config: Config, log: Logger): Service {
         sampling,
       },
     },
-    { log: log.child({ component: 'collector' }), registry: new ElementRegistry(c.enterpriseElements), metrics, sink: () => {} },
+    {
+      log: log.child({ component: 'collector' }),
+      registry: new ElementRegistry(c.enterpriseElements),
+      metrics,
+      sink: () => {},
+    },
   );
   const http = new HttpServer(config.http, {
     log: log.child({ component: 'http' }),

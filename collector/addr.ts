@@ -30,7 +30,10 @@ export function formatIPv4(bytes: Uint8Array, offset: number): string {
 /** Formats an IPv4 address held as an unsigned 32-bit integer. */
 export function formatIPv4Number(n: number): string {
   return (
-    DOTTED_OCTETS[n >>> 24]! + DOTTED_OCTETS[(n >>> 16) & 255]! + DOTTED_OCTETS[(n >>> 8) & 255]! + DECIMAL_OCTETS[n & 255]!
+    DOTTED_OCTETS[n >>> 24]! +
+    DOTTED_OCTETS[(n >>> 16) & 255]! +
+    DOTTED_OCTETS[(n >>> 8) & 255]! +
+    DECIMAL_OCTETS[n & 255]!
   );
 }
 

@@ -24,7 +24,10 @@ const EXPORTER: DatagramSource = { address: '192.0.2.1', port: 50000 };
 const T0 = 1_700_000_000; // export time, seconds
 const NOW = T0 * 1000;
 
-function setup(options: Partial<StateOptions> = {}, enterprise = [] as ConstructorParameters<typeof ElementRegistry>[0]) {
+function setup(
+  options: Partial<StateOptions> = {},
+  enterprise = [] as ConstructorParameters<typeof ElementRegistry>[0],
+) {
   const state = new FlowState(new ElementRegistry(enterprise), options);
   const decode = (b: Uint8Array, source: DatagramSource = EXPORTER, now = NOW): DecodedRecord[] => {
     const out: DecodedRecord[] = [];
@@ -111,10 +114,19 @@ describe('NetFlow v1/v5/v7', () => {
 
   it('v1 and v7 use their own layouts', () => {
     const { decode } = setup();
-    const rec = { srcAddr: '10.1.1.1', dstAddr: '10.2.2.2', protocol: 6, tos: 4, tcpFlags: 2, packets: 3, bytes: 180 };
+    const rec = {
+      srcAddr: '10.1.1.1',
+      dstAddr: '10.2.2.2',
+      protocol: 6,
+      tos: 4,
+      tcpFlags: 2,
+      packets: 3,
+      bytes: 180,
+    };
     const [v1] = flows(decode(encodeV1({ unixSecs: T0, records: [rec] })));
     const [v7] = flows(decode(encodeV7({ unixSecs: T0, records: [{ ...rec, srcAs: 7 }] })));
-    for (const r of [v1!, v7!]) expect(r).toMatchObject({ protocol: 6, tos: 4, tcpFlags: 2, packets: 3, bytes: 180 });
+    for (const r of [v1!, v7!])
+      expect(r).toMatchObject({ protocol: 6, tos: 4, tcpFlags: 2, packets: 3, bytes: 180 });
     expect(v1!.version).toBe(1);
     expect(v7!.srcAs).toBe(7);
   });
@@ -167,7 +179,15 @@ describe('NetFlow v9', () => {
     });
     const rs = flows(decode(b));
     expect(rs).toHaveLength(3);
-    expect(rs[0]).toMatchObject({ srcAddr: '10.0.0.1', dstAddr: '10.0.1.1', srcPort: 1001, dstPort: 443, bytes: 1500, packets: 1, inIf: 3 });
+    expect(rs[0]).toMatchObject({
+      srcAddr: '10.0.0.1',
+      dstAddr: '10.0.1.1',
+      srcPort: 1001,
+      dstPort: 443,
+      bytes: 1500,
+      packets: 1,
+      inIf: 3,
+    });
     expect(rs[0]!.start).toBe(NOW - 5000);
     expect(rs[0]!.end).toBe(NOW - 1000);
     expect(rs[0]!.observationDomainId).toBe(7);
@@ -177,10 +197,16 @@ describe('NetFlow v9', () => {
 
   it('data before its template is kept and decoded when the template arrives', () => {
     const { decode, counters } = setup();
-    const data = v9Datagram({ unixSecs: T0, flowsets: [{ kind: 'data', id: 300, fields: V9_FIELDS, records: [v9Record(5)] }] });
+    const data = v9Datagram({
+      unixSecs: T0,
+      flowsets: [{ kind: 'data', id: 300, fields: V9_FIELDS, records: [v9Record(5)] }],
+    });
     expect(decode(data)).toEqual([]);
     expect(counters().missingTemplates).toBe(1);
-    const tpl = v9Datagram({ unixSecs: T0, flowsets: [{ kind: 'template', templates: [{ id: 300, fields: V9_FIELDS }] }] });
+    const tpl = v9Datagram({
+      unixSecs: T0,
+      flowsets: [{ kind: 'template', templates: [{ id: 300, fields: V9_FIELDS }] }],
+    });
     const rs = flows(decode(tpl));
     expect(rs).toHaveLength(1);
     expect(rs[0]).toMatchObject({ dstAddr: '10.0.1.5', bytes: 7500 });
@@ -190,17 +216,30 @@ describe('NetFlow v9', () => {
 
   it('buffered data that never sees its template expires, counted', () => {
     const { decode, counters, state } = setup({ pendingLifetimeMs: 1000 });
-    decode(v9Datagram({ unixSecs: T0, flowsets: [{ kind: 'data', id: 300, fields: V9_FIELDS, records: [v9Record(1)] }] }));
+    decode(
+      v9Datagram({
+        unixSecs: T0,
+        flowsets: [{ kind: 'data', id: 300, fields: V9_FIELDS, records: [v9Record(1)] }],
+      }),
+    );
     state.sweep(NOW + 5000);
     expect(counters().pendingExpired).toBe(1);
-    const tpl = v9Datagram({ unixSecs: T0, flowsets: [{ kind: 'template', templates: [{ id: 300, fields: V9_FIELDS }] }] });
+    const tpl = v9Datagram({
+      unixSecs: T0,
+      flowsets: [{ kind: 'template', templates: [{ id: 300, fields: V9_FIELDS }] }],
+    });
     expect(decode(tpl, EXPORTER, NOW + 6000)).toEqual([]);
   });
 
   it('the pending buffer is bounded: the oldest sets are dropped and counted', () => {
     const { decode, counters, state } = setup({ pendingMaxSets: 3 });
     for (let i = 0; i < 10; i++) {
-      decode(v9Datagram({ unixSecs: T0, flowsets: [{ kind: 'data', id: 300 + i, fields: V9_FIELDS, records: [v9Record(i)] }] }));
+      decode(
+        v9Datagram({
+          unixSecs: T0,
+          flowsets: [{ kind: 'data', id: 300 + i, fields: V9_FIELDS, records: [v9Record(i)] }],
+        }),
+      );
     }
     expect(state.exporters.get(EXPORTER.address)!.pending).toHaveLength(3);
     expect(counters().pendingExpired).toBe(7);
@@ -209,10 +248,38 @@ describe('NetFlow v9', () => {
   it('templates are scoped by Source ID: the same id means different layouts in two domains', () => {
     const { decode } = setup();
     const small: FieldSpec[] = [{ id: 1, length: 4 }];
-    decode(v9Datagram({ unixSecs: T0, sourceId: 1, flowsets: [{ kind: 'template', templates: [{ id: 256, fields: V9_FIELDS }] }] }));
-    decode(v9Datagram({ unixSecs: T0, sourceId: 2, flowsets: [{ kind: 'template', templates: [{ id: 256, fields: small }] }] }));
-    const a = flows(decode(v9Datagram({ unixSecs: T0, sourceId: 1, flowsets: [{ kind: 'data', id: 256, fields: V9_FIELDS, records: [v9Record(1)] }] })));
-    const b = flows(decode(v9Datagram({ unixSecs: T0, sourceId: 2, flowsets: [{ kind: 'data', id: 256, fields: small, records: [[77]] }] })));
+    decode(
+      v9Datagram({
+        unixSecs: T0,
+        sourceId: 1,
+        flowsets: [{ kind: 'template', templates: [{ id: 256, fields: V9_FIELDS }] }],
+      }),
+    );
+    decode(
+      v9Datagram({
+        unixSecs: T0,
+        sourceId: 2,
+        flowsets: [{ kind: 'template', templates: [{ id: 256, fields: small }] }],
+      }),
+    );
+    const a = flows(
+      decode(
+        v9Datagram({
+          unixSecs: T0,
+          sourceId: 1,
+          flowsets: [{ kind: 'data', id: 256, fields: V9_FIELDS, records: [v9Record(1)] }],
+        }),
+      ),
+    );
+    const b = flows(
+      decode(
+        v9Datagram({
+          unixSecs: T0,
+          sourceId: 2,
+          flowsets: [{ kind: 'data', id: 256, fields: small, records: [[77]] }],
+        }),
+      ),
+    );
     expect(a[0]).toMatchObject({ dstAddr: '10.0.1.1', bytes: 1500 });
     expect(b[0]).toMatchObject({ bytes: 77, observationDomainId: 2 });
     expect(b[0]!.dstAddr).toBeUndefined();
@@ -221,9 +288,23 @@ describe('NetFlow v9', () => {
   it('a template id re-used with a new layout replaces the old one', () => {
     const { decode, counters } = setup();
     const second: FieldSpec[] = [{ id: 2, length: 4 }];
-    decode(v9Datagram({ unixSecs: T0, flowsets: [{ kind: 'template', templates: [{ id: 256, fields: V9_FIELDS }] }] }));
-    decode(v9Datagram({ unixSecs: T0, flowsets: [{ kind: 'template', templates: [{ id: 256, fields: second }] }] }));
-    const [r] = flows(decode(v9Datagram({ unixSecs: T0, flowsets: [{ kind: 'data', id: 256, fields: second, records: [[5]] }] })));
+    decode(
+      v9Datagram({
+        unixSecs: T0,
+        flowsets: [{ kind: 'template', templates: [{ id: 256, fields: V9_FIELDS }] }],
+      }),
+    );
+    decode(
+      v9Datagram({
+        unixSecs: T0,
+        flowsets: [{ kind: 'template', templates: [{ id: 256, fields: second }] }],
+      }),
+    );
+    const [r] = flows(
+      decode(
+        v9Datagram({ unixSecs: T0, flowsets: [{ kind: 'data', id: 256, fields: second, records: [[5]] }] }),
+      ),
+    );
     expect(r).toMatchObject({ packets: 5 });
     expect(counters().templatesChanged).toBe(1);
   });
@@ -273,11 +354,43 @@ describe('NetFlow v9', () => {
       flowsets: [
         {
           kind: 'options',
-          templates: [{ id: 260, scopeFields: [{ id: 1, length: 4 }], fields: [{ id: 48, length: 1 }, { id: 49, length: 1 }, { id: 50, length: 4 }] }],
+          templates: [
+            {
+              id: 260,
+              scopeFields: [{ id: 1, length: 4 }],
+              fields: [
+                { id: 48, length: 1 },
+                { id: 49, length: 1 },
+                { id: 50, length: 4 },
+              ],
+            },
+          ],
         },
         { kind: 'template', templates: [{ id: 256, fields: withSampler }] },
-        { kind: 'data', id: 260, fields: [{ id: 1, length: 4 }, { id: 48, length: 1 }, { id: 49, length: 1 }, { id: 50, length: 4 }], records: [[0, 3, 2, 512], [0, 4, 2, 64]] },
-        { kind: 'data', id: 256, fields: withSampler, records: [[...v9Record(1), 3], [...v9Record(2), 4], [...v9Record(3), 9]] },
+        {
+          kind: 'data',
+          id: 260,
+          fields: [
+            { id: 1, length: 4 },
+            { id: 48, length: 1 },
+            { id: 49, length: 1 },
+            { id: 50, length: 4 },
+          ],
+          records: [
+            [0, 3, 2, 512],
+            [0, 4, 2, 64],
+          ],
+        },
+        {
+          kind: 'data',
+          id: 256,
+          fields: withSampler,
+          records: [
+            [...v9Record(1), 3],
+            [...v9Record(2), 4],
+            [...v9Record(3), 9],
+          ],
+        },
       ],
     });
     const rs = decode(b);
@@ -346,8 +459,20 @@ describe('IPFIX', () => {
     });
     const rs = flows(decode(b));
     expect(rs).toHaveLength(3);
-    expect(rs[0]).toMatchObject({ version: 10, observationDomainId: 5, templateId: 400, bytes: 2 ** 40, packets: 3, start: NOW - 2000, end: NOW - 1000 });
-    expect(rs[0]!.fields).toEqual({ interfaceName: 'eth0', 'enterprise:4242:42': '00000063', reversePacketDeltaCount: 1234 });
+    expect(rs[0]).toMatchObject({
+      version: 10,
+      observationDomainId: 5,
+      templateId: 400,
+      bytes: 2 ** 40,
+      packets: 3,
+      start: NOW - 2000,
+      end: NOW - 1000,
+    });
+    expect(rs[0]!.fields).toEqual({
+      interfaceName: 'eth0',
+      'enterprise:4242:42': '00000063',
+      reversePacketDeltaCount: 1234,
+    });
     expect(rs[1]!.fields?.['interfaceName']).toBe('ge-0/0/1');
     expect(rs[2]!.fields?.['interfaceName']).toBe(long);
   });
@@ -366,11 +491,24 @@ describe('IPFIX', () => {
 
   it('a variable-length field that overruns its set is counted; earlier records kept', () => {
     const { decode, counters } = setup();
-    const tpl = ipfixMessage({ exportTime: T0, sets: [{ kind: 'template', templates: [{ id: 400, fields }] }] });
+    const tpl = ipfixMessage({
+      exportTime: T0,
+      sets: [{ kind: 'template', templates: [{ id: 400, fields }] }],
+    });
     decode(tpl);
     const good = ipfixMessage({
       exportTime: T0,
-      sets: [{ kind: 'data', id: 400, fields, records: [['1.1.1.1', '2.2.2.2', 1, 1, 0, 0, 'a', 1, 1], ['1.1.1.1', '2.2.2.2', 2, 1, 0, 0, 'b', 1, 1]] }],
+      sets: [
+        {
+          kind: 'data',
+          id: 400,
+          fields,
+          records: [
+            ['1.1.1.1', '2.2.2.2', 1, 1, 0, 0, 'a', 1, 1],
+            ['1.1.1.1', '2.2.2.2', 2, 1, 0, 0, 'b', 1, 1],
+          ],
+        },
+      ],
     });
     // Claim 200 bytes for the second record's interfaceName (offset of its length byte: end - 9 - 1).
     const bad = Uint8Array.from(good);
@@ -382,10 +520,36 @@ describe('IPFIX', () => {
   it('template withdrawal: one template, then all', () => {
     const { decode, counters, state } = setup();
     const f1: FieldSpec[] = [{ id: 1, length: 4 }];
-    decode(ipfixMessage({ exportTime: T0, sets: [{ kind: 'template', templates: [{ id: 256, fields: f1 }, { id: 257, fields: f1 }, { id: 258, fields: f1 }] }] }));
+    decode(
+      ipfixMessage({
+        exportTime: T0,
+        sets: [
+          {
+            kind: 'template',
+            templates: [
+              { id: 256, fields: f1 },
+              { id: 257, fields: f1 },
+              { id: 258, fields: f1 },
+            ],
+          },
+        ],
+      }),
+    );
     decode(ipfixMessage({ exportTime: T0, sets: [{ kind: 'withdrawal', templateIds: [256] }] }));
-    expect(flows(decode(ipfixMessage({ exportTime: T0, sets: [{ kind: 'data', id: 256, fields: f1, records: [[1]] }] })))).toHaveLength(0);
-    expect(flows(decode(ipfixMessage({ exportTime: T0, sets: [{ kind: 'data', id: 257, fields: f1, records: [[1]] }] })))).toHaveLength(1);
+    expect(
+      flows(
+        decode(
+          ipfixMessage({ exportTime: T0, sets: [{ kind: 'data', id: 256, fields: f1, records: [[1]] }] }),
+        ),
+      ),
+    ).toHaveLength(0);
+    expect(
+      flows(
+        decode(
+          ipfixMessage({ exportTime: T0, sets: [{ kind: 'data', id: 257, fields: f1, records: [[1]] }] }),
+        ),
+      ),
+    ).toHaveLength(1);
     decode(ipfixMessage({ exportTime: T0, sets: [{ kind: 'withdrawal', setId: 2, templateIds: [2] }] }));
     expect(counters().templatesWithdrawn).toBe(3);
     expect(state.exporters.get(EXPORTER.address)!.templateCount).toBe(0);
@@ -394,8 +558,14 @@ describe('IPFIX', () => {
   it('templates are scoped by transport session: same domain from two source ports', () => {
     const { decode } = setup();
     const f1: FieldSpec[] = [{ id: 1, length: 4 }];
-    decode(ipfixMessage({ exportTime: T0, sets: [{ kind: 'template', templates: [{ id: 256, fields: f1 }] }] }), { address: EXPORTER.address, port: 1 });
-    const data = ipfixMessage({ exportTime: T0, sets: [{ kind: 'data', id: 256, fields: f1, records: [[1]] }] });
+    decode(
+      ipfixMessage({ exportTime: T0, sets: [{ kind: 'template', templates: [{ id: 256, fields: f1 }] }] }),
+      { address: EXPORTER.address, port: 1 },
+    );
+    const data = ipfixMessage({
+      exportTime: T0,
+      sets: [{ kind: 'data', id: 256, fields: f1, records: [[1]] }],
+    });
     expect(flows(decode(data, { address: EXPORTER.address, port: 2 }))).toHaveLength(0);
     expect(flows(decode(data, { address: EXPORTER.address, port: 1 }))).toHaveLength(1);
   });
@@ -408,16 +578,75 @@ describe('IPFIX', () => {
       return (BigInt(secs + 2_208_988_800) << 32n) | BigInt(frac);
     };
     const cases: Array<{ fields: FieldSpec[]; values: (number | bigint)[]; start: number; end: number }> = [
-      { fields: [{ id: 150, length: 4 }, { id: 151, length: 4 }], values: [T0 - 10, T0 - 5], start: NOW - 10_000, end: NOW - 5_000 },
-      { fields: [{ id: 154, length: 8 }, { id: 155, length: 8 }], values: [ntp(NOW - 250), ntp(NOW - 125)], start: NOW - 250, end: NOW - 125 },
-      { fields: [{ id: 156, length: 8 }, { id: 157, length: 8 }], values: [ntp(NOW - 500), ntp(NOW)], start: NOW - 500, end: NOW },
-      { fields: [{ id: 158, length: 4 }, { id: 159, length: 4 }], values: [3_000_000, 1_000_000], start: NOW - 3000, end: NOW - 1000 },
-      { fields: [{ id: 160, length: 8 }, { id: 22, length: 4 }, { id: 21, length: 4 }], values: [NOW - 100_000, 1000, 2000], start: NOW - 99_000, end: NOW - 98_000 },
-      { fields: [{ id: 152, length: 8 }, { id: 161, length: 4 }], values: [NOW - 700, 200], start: NOW - 700, end: NOW - 500 },
+      {
+        fields: [
+          { id: 150, length: 4 },
+          { id: 151, length: 4 },
+        ],
+        values: [T0 - 10, T0 - 5],
+        start: NOW - 10_000,
+        end: NOW - 5_000,
+      },
+      {
+        fields: [
+          { id: 154, length: 8 },
+          { id: 155, length: 8 },
+        ],
+        values: [ntp(NOW - 250), ntp(NOW - 125)],
+        start: NOW - 250,
+        end: NOW - 125,
+      },
+      {
+        fields: [
+          { id: 156, length: 8 },
+          { id: 157, length: 8 },
+        ],
+        values: [ntp(NOW - 500), ntp(NOW)],
+        start: NOW - 500,
+        end: NOW,
+      },
+      {
+        fields: [
+          { id: 158, length: 4 },
+          { id: 159, length: 4 },
+        ],
+        values: [3_000_000, 1_000_000],
+        start: NOW - 3000,
+        end: NOW - 1000,
+      },
+      {
+        fields: [
+          { id: 160, length: 8 },
+          { id: 22, length: 4 },
+          { id: 21, length: 4 },
+        ],
+        values: [NOW - 100_000, 1000, 2000],
+        start: NOW - 99_000,
+        end: NOW - 98_000,
+      },
+      {
+        fields: [
+          { id: 152, length: 8 },
+          { id: 161, length: 4 },
+        ],
+        values: [NOW - 700, 200],
+        start: NOW - 700,
+        end: NOW - 500,
+      },
     ];
     cases.forEach((c, i) => {
       const id = 256 + i;
-      const [r] = flows(decode(ipfixMessage({ exportTime: T0, sets: [{ kind: 'template', templates: [{ id, fields: c.fields }] }, { kind: 'data', id, fields: c.fields, records: [c.values] }] })));
+      const [r] = flows(
+        decode(
+          ipfixMessage({
+            exportTime: T0,
+            sets: [
+              { kind: 'template', templates: [{ id, fields: c.fields }] },
+              { kind: 'data', id, fields: c.fields, records: [c.values] },
+            ],
+          }),
+        ),
+      );
       expect(r!.start, `case ${i}`).toBeCloseTo(c.start, 3);
       expect(r!.end, `case ${i}`).toBeCloseTo(c.end, 3);
     });
@@ -425,8 +654,22 @@ describe('IPFIX', () => {
 
   it('sampling stated in the data record (PSAMP interval and space)', () => {
     const { decode } = setup();
-    const f: FieldSpec[] = [{ id: 1, length: 4 }, { id: 305, length: 4 }, { id: 306, length: 4 }];
-    const [r] = flows(decode(ipfixMessage({ exportTime: T0, sets: [{ kind: 'template', templates: [{ id: 256, fields: f }] }, { kind: 'data', id: 256, fields: f, records: [[10, 1, 99]] }] })));
+    const f: FieldSpec[] = [
+      { id: 1, length: 4 },
+      { id: 305, length: 4 },
+      { id: 306, length: 4 },
+    ];
+    const [r] = flows(
+      decode(
+        ipfixMessage({
+          exportTime: T0,
+          sets: [
+            { kind: 'template', templates: [{ id: 256, fields: f }] },
+            { kind: 'data', id: 256, fields: f, records: [[10, 1, 99]] },
+          ],
+        }),
+      ),
+    );
     expect(r!.samplingRate).toBe(100);
   });
 
@@ -452,10 +695,37 @@ describe('IPFIX', () => {
   it('sequence numbers count data records', () => {
     const { decode, state } = setup();
     const f: FieldSpec[] = [{ id: 1, length: 4 }];
-    decode(ipfixMessage({ exportTime: T0, sequence: 0, sets: [{ kind: 'template', templates: [{ id: 256, fields: f }] }, { kind: 'data', id: 256, fields: f, records: [[1], [2], [3]] }] }));
-    decode(ipfixMessage({ exportTime: T0, sequence: 3, sets: [{ kind: 'data', id: 256, fields: f, records: [[1]] }] }));
-    decode(ipfixMessage({ exportTime: T0, sequence: 14, sets: [{ kind: 'data', id: 256, fields: f, records: [[1]] }] })); // 10 lost
-    decode(ipfixMessage({ exportTime: T0, sequence: 10_000, sets: [{ kind: 'data', id: 256, fields: f, records: [[1]] }] }));
+    decode(
+      ipfixMessage({
+        exportTime: T0,
+        sequence: 0,
+        sets: [
+          { kind: 'template', templates: [{ id: 256, fields: f }] },
+          { kind: 'data', id: 256, fields: f, records: [[1], [2], [3]] },
+        ],
+      }),
+    );
+    decode(
+      ipfixMessage({
+        exportTime: T0,
+        sequence: 3,
+        sets: [{ kind: 'data', id: 256, fields: f, records: [[1]] }],
+      }),
+    );
+    decode(
+      ipfixMessage({
+        exportTime: T0,
+        sequence: 14,
+        sets: [{ kind: 'data', id: 256, fields: f, records: [[1]] }],
+      }),
+    ); // 10 lost
+    decode(
+      ipfixMessage({
+        exportTime: T0,
+        sequence: 10_000,
+        sets: [{ kind: 'data', id: 256, fields: f, records: [[1]] }],
+      }),
+    );
     const e = state.exporters.get(EXPORTER.address)!;
     // The 10-record hole is now past the reorder window: lost. The newest may still fill.
     expect(e.sequenceGaps).toBe(10);
@@ -472,8 +742,10 @@ describe('IPFIX', () => {
 
 describe('template cache', () => {
   const f: FieldSpec[] = [{ id: 1, length: 4 }];
-  const tpl = (id: number) => ipfixMessage({ exportTime: T0, sets: [{ kind: 'template', templates: [{ id, fields: f }] }] });
-  const data = (id: number) => ipfixMessage({ exportTime: T0, sets: [{ kind: 'data', id, fields: f, records: [[1]] }] });
+  const tpl = (id: number) =>
+    ipfixMessage({ exportTime: T0, sets: [{ kind: 'template', templates: [{ id, fields: f }] }] });
+  const data = (id: number) =>
+    ipfixMessage({ exportTime: T0, sets: [{ kind: 'data', id, fields: f, records: [[1]] }] });
 
   it('templates expire after their lifetime without refresh', () => {
     const { decode, counters } = setup({ templateLifetimeMs: 60_000 });
@@ -496,12 +768,28 @@ describe('template cache', () => {
   it('persists and restores templates (JSON round trip), dropping expired ones', () => {
     const a = setup();
     a.decode(tpl(256));
-    a.decode(v9Datagram({ unixSecs: T0, sourceId: 3, flowsets: [{ kind: 'template', templates: [{ id: 300, fields: V9_FIELDS }] }] }));
+    a.decode(
+      v9Datagram({
+        unixSecs: T0,
+        sourceId: 3,
+        flowsets: [{ kind: 'template', templates: [{ id: 300, fields: V9_FIELDS }] }],
+      }),
+    );
     const saved = JSON.parse(JSON.stringify(a.state.snapshot()));
     const b = setup();
     expect(b.state.restore(saved, NOW + 1000)).toBe(2);
     expect(flows(b.decode(data(256)))).toHaveLength(1);
-    expect(flows(b.decode(v9Datagram({ unixSecs: T0, sourceId: 3, flowsets: [{ kind: 'data', id: 300, fields: V9_FIELDS, records: [v9Record(4)] }] })))[0]!.bytes).toBe(6000);
+    expect(
+      flows(
+        b.decode(
+          v9Datagram({
+            unixSecs: T0,
+            sourceId: 3,
+            flowsets: [{ kind: 'data', id: 300, fields: V9_FIELDS, records: [v9Record(4)] }],
+          }),
+        ),
+      )[0]!.bytes,
+    ).toBe(6000);
     const c = setup({ templateLifetimeMs: 500 });
     expect(c.state.restore(saved, NOW + 1000)).toBe(0);
     expect(setup().state.restore({ format: 1, exporters: 'nope' }, NOW)).toBe(0);

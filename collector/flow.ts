@@ -88,7 +88,8 @@ export class FlowRecord {
   }
 
   get nextHop(): string | undefined {
-    if (this.nextHopText === undefined && this.nextHop4 >= 0) this.nextHopText = formatIPv4Number(this.nextHop4);
+    if (this.nextHopText === undefined && this.nextHop4 >= 0)
+      this.nextHopText = formatIPv4Number(this.nextHop4);
     return this.nextHopText;
   }
   set nextHop(text: string | undefined) {
@@ -101,11 +102,12 @@ export class FlowRecord {
     const extras = this.extras;
     const names = this.extraNames;
     if (extras !== undefined && names !== undefined) {
-      const own: Record<string, FieldValue> = (this.own ??= {});
+      const own: Record<string, FieldValue> = this.own ?? {};
       for (let i = 0; i < names.length; i++) {
         const v = extras[i];
         if (v !== undefined) own[names[i]!] = v;
       }
+      this.own = own;
       this.extras = undefined;
     }
     return this.own;

@@ -8,7 +8,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeV5, type FieldSpec, ipfixMessage, VARIABLE_LENGTH, v9Datagram } from '../test/support/encoder.js';
+import {
+  encodeV5,
+  type FieldSpec,
+  ipfixMessage,
+  VARIABLE_LENGTH,
+  v9Datagram,
+} from '../test/support/encoder.js';
 import { decodeDatagram } from './decode.js';
 import type { DecodedRecord } from './flow.js';
 import { ElementRegistry } from './ie/registry.js';
@@ -31,7 +37,8 @@ function corpus(): Uint8Array[] {
   const files: Uint8Array[] = [];
   for (const sub of readdirSync(dir, { withFileTypes: true })) {
     if (!sub.isDirectory()) continue;
-    for (const f of readdirSync(join(dir, sub.name))) if (f.endsWith('.bin')) files.push(readFileSync(join(dir, sub.name, f)));
+    for (const f of readdirSync(join(dir, sub.name)))
+      if (f.endsWith('.bin')) files.push(readFileSync(join(dir, sub.name, f)));
   }
   const fields: FieldSpec[] = [
     { id: 8, length: 4 },
@@ -45,17 +52,52 @@ function corpus(): Uint8Array[] {
       exportTime: 1,
       sets: [
         { kind: 'template', templates: [{ id: 256, fields }] },
-        { kind: 'options', templates: [{ id: 257, scopeFields: [{ id: 10, length: 4 }], fields: [{ id: 82, length: VARIABLE_LENGTH }] }] },
+        {
+          kind: 'options',
+          templates: [
+            { id: 257, scopeFields: [{ id: 10, length: 4 }], fields: [{ id: 82, length: VARIABLE_LENGTH }] },
+          ],
+        },
         { kind: 'data', id: 256, fields, records: [['1.2.3.4', 5n, 'eth0', 'abc', 7]] },
-        { kind: 'data', id: 257, fields: [{ id: 10, length: 4 }, { id: 82, length: VARIABLE_LENGTH }], records: [[3, 'xe-0/0/0']] },
+        {
+          kind: 'data',
+          id: 257,
+          fields: [
+            { id: 10, length: 4 },
+            { id: 82, length: VARIABLE_LENGTH },
+          ],
+          records: [[3, 'xe-0/0/0']],
+        },
         { kind: 'withdrawal', templateIds: [256] },
       ],
     }),
     v9Datagram({
       flowsets: [
-        { kind: 'template', templates: [{ id: 300, fields: [{ id: 1, length: 4 }, { id: 48, length: 1 }] }] },
-        { kind: 'options', templates: [{ id: 301, scopeFields: [{ id: 1, length: 4 }], fields: [{ id: 34, length: 4 }] }] },
-        { kind: 'data', id: 300, fields: [{ id: 1, length: 4 }, { id: 48, length: 1 }], records: [[1, 1]] },
+        {
+          kind: 'template',
+          templates: [
+            {
+              id: 300,
+              fields: [
+                { id: 1, length: 4 },
+                { id: 48, length: 1 },
+              ],
+            },
+          ],
+        },
+        {
+          kind: 'options',
+          templates: [{ id: 301, scopeFields: [{ id: 1, length: 4 }], fields: [{ id: 34, length: 4 }] }],
+        },
+        {
+          kind: 'data',
+          id: 300,
+          fields: [
+            { id: 1, length: 4 },
+            { id: 48, length: 1 },
+          ],
+          records: [[1, 1]],
+        },
       ],
     }),
     encodeV5({ records: [{ bytes: 1 }, { bytes: 2 }] }),
@@ -85,14 +127,17 @@ function mutate(seed: Uint8Array, r: () => number): Uint8Array {
       b.fill(0, at(), at());
       return b;
     case 4: // append garbage
-      return Uint8Array.from([...b, ...Array.from({ length: Math.floor(r() * 64) }, () => Math.floor(r() * 256))]);
-    default: // random bytes with a plausible version
-      {
-        const out = Uint8Array.from({ length: Math.floor(r() * 200) }, () => Math.floor(r() * 256));
-        if (out.length >= 2) out[1] = [1, 5, 7, 9, 10][Math.floor(r() * 5)]!;
-        if (out.length >= 2) out[0] = 0;
-        return out;
-      }
+      return Uint8Array.from([
+        ...b,
+        ...Array.from({ length: Math.floor(r() * 64) }, () => Math.floor(r() * 256)),
+      ]);
+    default: {
+      // random bytes with a plausible version
+      const out = Uint8Array.from({ length: Math.floor(r() * 200) }, () => Math.floor(r() * 256));
+      if (out.length >= 2) out[1] = [1, 5, 7, 9, 10][Math.floor(r() * 5)]!;
+      if (out.length >= 2) out[0] = 0;
+      return out;
+    }
   }
 }
 
@@ -100,14 +145,20 @@ describe('fuzz', () => {
   it('decodes 50,000 mutated datagrams without throwing, with bounded output and state', () => {
     const seeds = corpus();
     const r = rng(20_261_123);
-    const state = new FlowState(new ElementRegistry(), { maxTemplatesPerExporter: 64, maxExporters: 8, pendingMaxSets: 16 });
+    const state = new FlowState(new ElementRegistry(), {
+      maxTemplatesPerExporter: 64,
+      maxExporters: 8,
+      pendingMaxSets: 16,
+    });
     const out: DecodedRecord[] = [];
     let records = 0;
     for (let i = 0; i < 50_000; i++) {
       const b = mutate(seeds[i % seeds.length]!, r);
       out.length = 0;
       const address = `192.0.2.${i % 10}`;
-      expect(() => decodeDatagram(state, b, { address, port: i % 3 }, 1_700_000_000_000 + i, out)).not.toThrow();
+      expect(() =>
+        decodeDatagram(state, b, { address, port: i % 3 }, 1_700_000_000_000 + i, out),
+      ).not.toThrow();
       // Every record costs at least one byte of some datagram: this one, or a buffered one
       // (at most pendingMaxSets sets of at most 64 KiB).
       expect(out.length).toBeLessThanOrEqual(b.length + 16 * 65_536);

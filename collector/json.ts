@@ -55,7 +55,8 @@ export function recordToJson(r: DecodedRecord): string {
   for (const k of FLOW_KEYS) {
     const v = r[k];
     if (v === undefined) continue;
-    const text = (k === 'start' || k === 'end') && typeof v === 'number' ? JSON.stringify(isoTime(v)) : value(v);
+    const text =
+      (k === 'start' || k === 'end') && typeof v === 'number' ? JSON.stringify(isoTime(v)) : value(v);
     parts.push(`"${k}":${text}`);
   }
   if (r.fields !== undefined) parts.push(`"fields":${object(r.fields)}`);

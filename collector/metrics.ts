@@ -33,70 +33,143 @@ function perExporter(state: FlowState, f: (e: ExporterState) => void): void {
 }
 
 export function registerCollectorMetrics(registry: Registry, state: FlowState, queue: ReceiveQueue): void {
-  mirroredCounter(registry, 'flowcast_packets_received_total', 'Datagrams decoded, by exporter and version', ['exporter', 'version'], (set) =>
-    perExporter(state, (e) => {
-      for (const [version, n] of e.counters.packetsByVersion) set({ exporter: e.address, version }, n);
-    }),
+  mirroredCounter(
+    registry,
+    'flowcast_packets_received_total',
+    'Datagrams decoded, by exporter and version',
+    ['exporter', 'version'],
+    (set) =>
+      perExporter(state, (e) => {
+        for (const [version, n] of e.counters.packetsByVersion) set({ exporter: e.address, version }, n);
+      }),
   );
-  mirroredCounter(registry, 'flowcast_records_decoded_total', 'Flow records decoded, by exporter and version', ['exporter', 'version'], (set) =>
-    perExporter(state, (e) => {
-      for (const [version, n] of e.counters.recordsByVersion) set({ exporter: e.address, version }, n);
-    }),
+  mirroredCounter(
+    registry,
+    'flowcast_records_decoded_total',
+    'Flow records decoded, by exporter and version',
+    ['exporter', 'version'],
+    (set) =>
+      perExporter(state, (e) => {
+        for (const [version, n] of e.counters.recordsByVersion) set({ exporter: e.address, version }, n);
+      }),
   );
-  mirroredCounter(registry, 'flowcast_options_records_total', 'Options data records decoded', ['exporter'], (set) =>
-    perExporter(state, (e) => set({ exporter: e.address }, e.counters.optionsRecords)),
+  mirroredCounter(
+    registry,
+    'flowcast_options_records_total',
+    'Options data records decoded',
+    ['exporter'],
+    (set) => perExporter(state, (e) => set({ exporter: e.address }, e.counters.optionsRecords)),
   );
-  mirroredCounter(registry, 'flowcast_decode_errors_total', 'Datagrams or sets that could not be decoded, by reason', ['exporter', 'reason'], (set) =>
-    perExporter(state, (e) => {
-      for (const [reason, n] of e.counters.errorsByReason) set({ exporter: e.address, reason }, n);
-    }),
+  mirroredCounter(
+    registry,
+    'flowcast_decode_errors_total',
+    'Datagrams or sets that could not be decoded, by reason',
+    ['exporter', 'reason'],
+    (set) =>
+      perExporter(state, (e) => {
+        for (const [reason, n] of e.counters.errorsByReason) set({ exporter: e.address, reason }, n);
+      }),
   );
-  mirroredCounter(registry, 'flowcast_missing_template_total', 'Data sets that arrived without a valid template', ['exporter'], (set) =>
-    perExporter(state, (e) => set({ exporter: e.address }, e.counters.missingTemplates)),
+  mirroredCounter(
+    registry,
+    'flowcast_missing_template_total',
+    'Data sets that arrived without a valid template',
+    ['exporter'],
+    (set) => perExporter(state, (e) => set({ exporter: e.address }, e.counters.missingTemplates)),
   );
-  mirroredCounter(registry, 'flowcast_sequence_gaps_total', 'Sequence units (v5 flows, v9 packets, IPFIX records) confirmed lost', ['exporter'], (set) =>
-    perExporter(state, (e) => set({ exporter: e.address }, e.sequenceGaps)),
+  mirroredCounter(
+    registry,
+    'flowcast_sequence_gaps_total',
+    'Sequence units (v5 flows, v9 packets, IPFIX records) confirmed lost',
+    ['exporter'],
+    (set) => perExporter(state, (e) => set({ exporter: e.address }, e.sequenceGaps)),
   );
-  mirroredCounter(registry, 'flowcast_sequence_reordered_total', 'Datagrams that arrived late but within the reorder window', ['exporter'], (set) =>
-    perExporter(state, (e) => {
-      let n = 0;
-      for (const d of e.domains.values()) n += d.sequence.reordered;
-      set({ exporter: e.address }, n);
-    }),
+  mirroredCounter(
+    registry,
+    'flowcast_sequence_reordered_total',
+    'Datagrams that arrived late but within the reorder window',
+    ['exporter'],
+    (set) =>
+      perExporter(state, (e) => {
+        let n = 0;
+        for (const d of e.domains.values()) n += d.sequence.reordered;
+        set({ exporter: e.address }, n);
+      }),
   );
-  mirroredCounter(registry, 'flowcast_exporter_restarts_total', 'Sequence resets recognised as exporter restarts', ['exporter'], (set) =>
-    perExporter(state, (e) => {
-      let n = 0;
-      for (const d of e.domains.values()) n += d.sequence.restarts;
-      set({ exporter: e.address }, n);
-    }),
+  mirroredCounter(
+    registry,
+    'flowcast_exporter_restarts_total',
+    'Sequence resets recognised as exporter restarts',
+    ['exporter'],
+    (set) =>
+      perExporter(state, (e) => {
+        let n = 0;
+        for (const d of e.domains.values()) n += d.sequence.restarts;
+        set({ exporter: e.address }, n);
+      }),
   );
-  mirroredCounter(registry, 'flowcast_templates_received_total', 'Template records received', ['exporter'], (set) =>
-    perExporter(state, (e) => set({ exporter: e.address }, e.counters.templatesReceived)),
+  mirroredCounter(
+    registry,
+    'flowcast_templates_received_total',
+    'Template records received',
+    ['exporter'],
+    (set) => perExporter(state, (e) => set({ exporter: e.address }, e.counters.templatesReceived)),
   );
-  mirroredCounter(registry, 'flowcast_templates_changed_total', 'Template ids re-used with a new layout', ['exporter'], (set) =>
-    perExporter(state, (e) => set({ exporter: e.address }, e.counters.templatesChanged)),
+  mirroredCounter(
+    registry,
+    'flowcast_templates_changed_total',
+    'Template ids re-used with a new layout',
+    ['exporter'],
+    (set) => perExporter(state, (e) => set({ exporter: e.address }, e.counters.templatesChanged)),
   );
-  mirroredCounter(registry, 'flowcast_templates_withdrawn_total', 'Templates withdrawn by IPFIX exporters', ['exporter'], (set) =>
-    perExporter(state, (e) => set({ exporter: e.address }, e.counters.templatesWithdrawn)),
+  mirroredCounter(
+    registry,
+    'flowcast_templates_withdrawn_total',
+    'Templates withdrawn by IPFIX exporters',
+    ['exporter'],
+    (set) => perExporter(state, (e) => set({ exporter: e.address }, e.counters.templatesWithdrawn)),
   );
-  mirroredCounter(registry, 'flowcast_templates_expired_total', 'Templates dropped after their lifetime without refresh', ['exporter'], (set) =>
-    perExporter(state, (e) => set({ exporter: e.address }, e.counters.templatesExpired)),
+  mirroredCounter(
+    registry,
+    'flowcast_templates_expired_total',
+    'Templates dropped after their lifetime without refresh',
+    ['exporter'],
+    (set) => perExporter(state, (e) => set({ exporter: e.address }, e.counters.templatesExpired)),
   );
-  mirroredCounter(registry, 'flowcast_pending_buffered_total', 'Data sets kept while waiting for their template', ['exporter'], (set) =>
-    perExporter(state, (e) => set({ exporter: e.address }, e.counters.pendingBuffered)),
+  mirroredCounter(
+    registry,
+    'flowcast_pending_buffered_total',
+    'Data sets kept while waiting for their template',
+    ['exporter'],
+    (set) => perExporter(state, (e) => set({ exporter: e.address }, e.counters.pendingBuffered)),
   );
-  mirroredCounter(registry, 'flowcast_pending_decoded_total', 'Buffered data sets decoded once their template arrived', ['exporter'], (set) =>
-    perExporter(state, (e) => set({ exporter: e.address }, e.counters.pendingDecoded)),
+  mirroredCounter(
+    registry,
+    'flowcast_pending_decoded_total',
+    'Buffered data sets decoded once their template arrived',
+    ['exporter'],
+    (set) => perExporter(state, (e) => set({ exporter: e.address }, e.counters.pendingDecoded)),
   );
-  mirroredCounter(registry, 'flowcast_pending_expired_total', 'Buffered data sets dropped undecoded (no template in time, or buffer full)', ['exporter'], (set) =>
-    perExporter(state, (e) => set({ exporter: e.address }, e.counters.pendingExpired)),
+  mirroredCounter(
+    registry,
+    'flowcast_pending_expired_total',
+    'Buffered data sets dropped undecoded (no template in time, or buffer full)',
+    ['exporter'],
+    (set) => perExporter(state, (e) => set({ exporter: e.address }, e.counters.pendingExpired)),
   );
-  mirroredCounter(registry, 'flowcast_exporters_rejected_total', 'Datagrams refused because the exporter table is full', [], (set) =>
-    set({}, state.exportersRejected),
+  mirroredCounter(
+    registry,
+    'flowcast_exporters_rejected_total',
+    'Datagrams refused because the exporter table is full',
+    [],
+    (set) => set({}, state.exportersRejected),
   );
-  mirroredCounter(registry, 'flowcast_queue_dropped_total', 'Datagrams dropped because the receive queue was full', [], (set) =>
-    set({}, queue.dropped),
+  mirroredCounter(
+    registry,
+    'flowcast_queue_dropped_total',
+    'Datagrams dropped because the receive queue was full',
+    [],
+    (set) => set({}, queue.dropped),
   );
   new Gauge({
     name: 'flowcast_queue_length',

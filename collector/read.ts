@@ -46,7 +46,9 @@ export function readCounter(b: Uint8Array, o: number, len: number): Counter {
   if (len <= 4) return readUintSmall(b, o, len);
   if (len === 8) {
     const hi8 = readU32(b, o);
-    return hi8 < SAFE_HIGH_WORD ? hi8 * TWO_32 + readU32(b, o + 4) : (BigInt(hi8) << 32n) | BigInt(readU32(b, o + 4));
+    return hi8 < SAFE_HIGH_WORD
+      ? hi8 * TWO_32 + readU32(b, o + 4)
+      : (BigInt(hi8) << 32n) | BigInt(readU32(b, o + 4));
   }
   const hiLen = len - 4;
   const hi = readUintSmall(b, o, hiLen);
@@ -85,7 +87,12 @@ export function ntpToUnixMs(seconds: number, fraction: number, micro: boolean): 
 }
 
 /** Reads a dateTime* element as Unix milliseconds, or undefined when the length does not fit. */
-export function readDateTimeMs(b: Uint8Array, o: number, len: number, type: AbstractType): number | undefined {
+export function readDateTimeMs(
+  b: Uint8Array,
+  o: number,
+  len: number,
+  type: AbstractType,
+): number | undefined {
   switch (type) {
     case 'dateTimeSeconds':
       return len >= 1 && len <= 8 ? readUintNumber(b, o, len) * 1000 : undefined;
@@ -93,7 +100,9 @@ export function readDateTimeMs(b: Uint8Array, o: number, len: number, type: Abst
       return len >= 1 && len <= 8 ? readUintNumber(b, o, len) : undefined;
     case 'dateTimeMicroseconds':
     case 'dateTimeNanoseconds':
-      return len === 8 ? ntpToUnixMs(readU32(b, o), readU32(b, o + 4), type === 'dateTimeMicroseconds') : undefined;
+      return len === 8
+        ? ntpToUnixMs(readU32(b, o), readU32(b, o + 4), type === 'dateTimeMicroseconds')
+        : undefined;
     default:
       return undefined;
   }

@@ -2,7 +2,9 @@
  * Reading data sets against a compiled template (shared by NetFlow v9 and IPFIX), and turning
  * options data into exporter state: sampler rates, interface names, system init time.
  */
-import { FlowRecord, type DecodedRecord, type FieldValue, type OptionsRecord } from './flow.js';
+import { type DecodedRecord, type FieldValue, FlowRecord, type OptionsRecord } from './flow.js';
+import type { ElementRegistry } from './ie/registry.js';
+import { readCounter, readU32, readUintNumber, readUintSmall, readValue } from './read.js';
 import type { DomainState, ExporterState, FlowState } from './state.js';
 import {
   type CompiledTemplate,
@@ -13,8 +15,6 @@ import {
   resolveScratch,
   VARIABLE_LENGTH,
 } from './template.js';
-import type { ElementRegistry } from './ie/registry.js';
-import { readCounter, readU32, readUintNumber, readUintSmall, readValue } from './read.js';
 
 /** Everything a data set is decoded against. */
 export interface SetContext {
@@ -41,7 +41,13 @@ function baseRate(e: ExporterState, d: DomainState): number {
  * Decodes the records of one data set, `b[start..end)`, and returns how many it decoded. A record
  * that overruns the set is counted and sets `ctx.overran`; the records before it are kept.
  */
-export function decodeDataSet(ctx: SetContext, t: CompiledTemplate, b: Uint8Array, start: number, end: number): number {
+export function decodeDataSet(
+  ctx: SetContext,
+  t: CompiledTemplate,
+  b: Uint8Array,
+  start: number,
+  end: number,
+): number {
   if (t.options) return decodeOptionsSet(ctx, t, b, start, end);
   const { exporter: e, domain: d, header, out } = ctx;
   const rate = baseRate(e, d);
@@ -176,7 +182,14 @@ function overrun(ctx: SetContext, decoded: number): number {
   return decoded;
 }
 
-function finish(rec: FlowRecord, t: CompiledTemplate, h: ExportHeader, e: ExporterState, d: DomainState, rate: number): void {
+function finish(
+  rec: FlowRecord,
+  t: CompiledTemplate,
+  h: ExportHeader,
+  e: ExporterState,
+  d: DomainState,
+  rate: number,
+): void {
   if (!t.needsScratch) {
     rec.samplingRate = rate;
     return;
@@ -197,7 +210,13 @@ const V9_SCOPE_NAMES: Readonly<Record<number, string>> = {
   5: 'scopeTemplate',
 };
 
-function decodeOptionsSet(ctx: SetContext, t: CompiledTemplate, b: Uint8Array, start: number, end: number): number {
+function decodeOptionsSet(
+  ctx: SetContext,
+  t: CompiledTemplate,
+  b: Uint8Array,
+  start: number,
+  end: number,
+): number {
   const { exporter: e, domain: d, header, registry, out } = ctx;
   let count = 0;
   let off = start;
@@ -217,7 +236,9 @@ function decodeOptionsSet(ctx: SetContext, t: CompiledTemplate, b: Uint8Array, s
       if (p + len > end) return overrun(ctx, count);
       const isScope = i < t.scopeCount;
       const name =
-        isScope && header.version === 9 ? (V9_SCOPE_NAMES[f.id] ?? `scope:${f.id}`) : registry.nameOf(f.pen, f.id);
+        isScope && header.version === 9
+          ? (V9_SCOPE_NAMES[f.id] ?? `scope:${f.id}`)
+          : registry.nameOf(f.pen, f.id);
       // v9 scope values (system, interface, line card, ...) are identifiers: read them as integers.
       const type =
         isScope && header.version === 9 ? 'unsigned64' : (registry.lookup(f.pen, f.id)?.type ?? 'octetArray');
@@ -254,7 +275,10 @@ export function applyOptions(rec: OptionsRecord, e: ExporterState, d: DomainStat
   let rate: number | undefined;
   if (interval !== undefined && interval > 0) {
     const space = at('samplingPacketSpace');
-    rate = space !== undefined && at('samplingPacketInterval') !== undefined ? (interval + space) / interval : interval;
+    rate =
+      space !== undefined && at('samplingPacketInterval') !== undefined
+        ? (interval + space) / interval
+        : interval;
   } else {
     const size = at('samplingSize');
     const population = at('samplingPopulation');

@@ -52,7 +52,9 @@ function make(overrides: Partial<CollectorConfig> = {}) {
 async function send(port: number, ...datagrams: Uint8Array[]): Promise<void> {
   const socket = createSocket('udp4');
   for (const d of datagrams) {
-    await new Promise<void>((resolve, reject) => socket.send(d, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      socket.send(d, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
+    );
   }
   socket.close();
 }
@@ -82,16 +84,34 @@ describe('collector service', () => {
         { kind: 'data', id: 256, fields: FIELDS, records: [['10.0.0.1', 100]] },
       ],
     });
-    await send(netflowPort, ipfix, encodeV5({ unixSecs: 1_700_000_000, records: [{ srcAddr: '10.0.0.2', bytes: 5 }] }));
-    await send(ipfixPort, encodeV5({ unixSecs: 1_700_000_000, records: [{ srcAddr: '10.0.0.3', bytes: 7 }] }), Uint8Array.of(0, 9, 1));
-    await until(() => records.length === 3 && collector.state.exporters.get('127.0.0.1')?.counters.packets === 4);
-    expect(records.map((r) => (r as FlowRecord).srcAddr).sort()).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
+    await send(
+      netflowPort,
+      ipfix,
+      encodeV5({ unixSecs: 1_700_000_000, records: [{ srcAddr: '10.0.0.2', bytes: 5 }] }),
+    );
+    await send(
+      ipfixPort,
+      encodeV5({ unixSecs: 1_700_000_000, records: [{ srcAddr: '10.0.0.3', bytes: 7 }] }),
+      Uint8Array.of(0, 9, 1),
+    );
+    await until(
+      () => records.length === 3 && collector.state.exporters.get('127.0.0.1')?.counters.packets === 4,
+    );
+    expect(records.map((r) => (r as FlowRecord).srcAddr).sort()).toEqual([
+      '10.0.0.1',
+      '10.0.0.2',
+      '10.0.0.3',
+    ]);
     const text = await metrics.metrics();
     expect(text).toMatch(/flowcast_packets_received_total\{exporter="127.0.0.1",version="10"\} 1/);
     expect(text).toMatch(/flowcast_packets_received_total\{exporter="127.0.0.1",version="5"\} 2/);
     expect(text).toMatch(/flowcast_records_decoded_total\{exporter="127.0.0.1",version="5"\} 2/);
     expect(text).toMatch(/flowcast_decode_errors_total\{exporter="127.0.0.1",reason="short_header"\} 1/);
-    for (const name of ['flowcast_missing_template_total', 'flowcast_sequence_gaps_total', 'flowcast_queue_dropped_total']) {
+    for (const name of [
+      'flowcast_missing_template_total',
+      'flowcast_sequence_gaps_total',
+      'flowcast_queue_dropped_total',
+    ]) {
       expect(text).toContain(`# TYPE ${name} counter`);
     }
   });
@@ -99,14 +119,26 @@ describe('collector service', () => {
   it('templates survive a restart through the data directory', async () => {
     const first = make();
     await first.collector.start();
-    await send(first.collector.ports[0]!, v9Datagram({ unixSecs: 1_700_000_000, flowsets: [{ kind: 'template', templates: [{ id: 300, fields: FIELDS }] }] }));
+    await send(
+      first.collector.ports[0]!,
+      v9Datagram({
+        unixSecs: 1_700_000_000,
+        flowsets: [{ kind: 'template', templates: [{ id: 300, fields: FIELDS }] }],
+      }),
+    );
     await until(() => first.collector.state.exporters.get('127.0.0.1')?.templateCount === 1);
     await first.collector.stop();
     collectors.splice(collectors.indexOf(first.collector), 1);
 
     const second = make({ dataDir: first.dataDir });
     await second.collector.start();
-    await send(second.collector.ports[0]!, v9Datagram({ unixSecs: 1_700_000_000, flowsets: [{ kind: 'data', id: 300, fields: FIELDS, records: [['10.1.1.1', 42]] }] }));
+    await send(
+      second.collector.ports[0]!,
+      v9Datagram({
+        unixSecs: 1_700_000_000,
+        flowsets: [{ kind: 'data', id: 300, fields: FIELDS, records: [['10.1.1.1', 42]] }],
+      }),
+    );
     await until(() => second.records.length === 1);
     expect((second.records[0] as FlowRecord).bytes).toBe(42);
   });
@@ -125,6 +157,8 @@ describe('collector service', () => {
     await until(() => collector.queue.length === 0);
     expect(collector.queue.dropped).toBeGreaterThan(0);
     expect(collector.queue.enqueued + collector.queue.dropped).toBe(200);
-    expect(await metrics.metrics()).toMatch(new RegExp(`flowcast_queue_dropped_total ${collector.queue.dropped}\\b`));
+    expect(await metrics.metrics()).toMatch(
+      new RegExp(`flowcast_queue_dropped_total ${collector.queue.dropped}\\b`),
+    );
   });
 });

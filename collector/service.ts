@@ -77,7 +77,10 @@ export class Collector {
     if (this.config.dataDir !== undefined) {
       this.timers.push(setInterval(() => void this.persistTemplates(), PERSIST_EVERY_MS).unref());
     }
-    this.deps.log.info({ bind: this.config.bind, ports: this.ports }, 'collector listening (every port accepts NetFlow v1/v5/v7/v9 and IPFIX)');
+    this.deps.log.info(
+      { bind: this.config.bind, ports: this.ports },
+      'collector listening (every port accepts NetFlow v1/v5/v7/v9 and IPFIX)',
+    );
   }
 
   async stop(): Promise<void> {
@@ -93,7 +96,12 @@ export class Collector {
     const type = isIPv6(this.config.bind) ? 'udp6' : 'udp4';
     const socket = createSocket({ type, reuseAddr: false, recvBufferSize: this.config.receiveBuffer });
     socket.on('message', (payload, rinfo) => {
-      this.queue.push({ payload, address: exporterAddress(rinfo.address), port: rinfo.port, receivedAt: Date.now() });
+      this.queue.push({
+        payload,
+        address: exporterAddress(rinfo.address),
+        port: rinfo.port,
+        receivedAt: Date.now(),
+      });
       if (!this.drainScheduled) {
         this.drainScheduled = true;
         setImmediate(() => this.drain(BATCH));
@@ -123,7 +131,12 @@ export class Collector {
         this.lastErrors.set(d.address, outcome.exporter.counters.decodeErrors);
         this.warn.warn(
           `decode:${d.address}`,
-          { exporter: d.address, port: d.port, version: outcome.version, errors: Object.fromEntries(outcome.exporter.counters.errorsByReason) },
+          {
+            exporter: d.address,
+            port: d.port,
+            version: outcome.version,
+            errors: Object.fromEntries(outcome.exporter.counters.errorsByReason),
+          },
           'malformed datagram skipped',
         );
       }

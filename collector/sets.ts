@@ -3,8 +3,9 @@
  * the version's template parser, decode data sets against their template, and keep data whose
  * template has not arrived yet until it does.
  */
-import { decodeDataSet, type SetContext } from './records.js';
+
 import { readU16 } from './read.js';
+import { decodeDataSet, type SetContext } from './records.js';
 import type { TemplateSpec } from './template.js';
 
 /** Parses the template records of one template set; `learn` is called for each valid one. */

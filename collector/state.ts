@@ -10,7 +10,13 @@
 import { z } from 'zod';
 import type { ElementRegistry } from './ie/registry.js';
 import { SequenceTracker } from './sequence.js';
-import { type CompiledTemplate, compileTemplate, type ExportHeader, sameLayout, type TemplateSpec } from './template.js';
+import {
+  type CompiledTemplate,
+  compileTemplate,
+  type ExportHeader,
+  sameLayout,
+  type TemplateSpec,
+} from './template.js';
 
 /** Stable reason codes for datagrams and sets that could not be decoded. */
 export type DecodeErrorReason =
@@ -361,7 +367,9 @@ const persistedSchema = z.object({
               scopeCount: u16,
               options: z.boolean(),
               receivedAt: z.number(),
-              fields: z.array(z.object({ id: u16, length: u16, pen: z.number().int().min(0).max(0xffff_ffff) })),
+              fields: z.array(
+                z.object({ id: u16, length: u16, pen: z.number().int().min(0).max(0xffff_ffff) }),
+              ),
             }),
           ),
         }),

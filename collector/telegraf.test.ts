@@ -65,10 +65,14 @@ function sortByJson<T>(xs: T[]): T[] {
 
 function compareFlows(name: string, uptimeToMs?: (uptime: number) => number) {
   const c = decodeCase(name);
-  const expected = c.expected.filter((p) => p.measurement === 'netflow').map((p) => expectedFlow(p, uptimeToMs));
+  const expected = c.expected
+    .filter((p) => p.measurement === 'netflow')
+    .map((p) => expectedFlow(p, uptimeToMs));
   const flows = c.records.filter((r): r is FlowRecord => r.kind === 'flow');
   expect(flows.length).toBe(expected.length);
-  const actual = flows.map((r, i) => actualFlow(r, Object.keys(expected[Math.min(i, expected.length - 1)] ?? {})));
+  const actual = flows.map((r, i) =>
+    actualFlow(r, Object.keys(expected[Math.min(i, expected.length - 1)] ?? {})),
+  );
   // Every expected record carries the same keys within one case, so the projection is aligned.
   expect(sortByJson(actual)).toEqual(sortByJson(expected));
   return c;
@@ -99,7 +103,9 @@ describe('records agree with Telegraf on recorded datagrams', () => {
     const c = compareFlows('ipfix_example');
     expect(c.exporter.counters.decodeErrors).toBe(0);
     expect(c.exporter.counters.missingTemplates).toBe(0);
-    const withReverse = c.records.find((r) => r.kind === 'flow' && r.fields?.['reverseOctetTotalCount'] !== undefined);
+    const withReverse = c.records.find(
+      (r) => r.kind === 'flow' && r.fields?.['reverseOctetTotalCount'] !== undefined,
+    );
     expect(withReverse).toBeDefined();
   });
 
@@ -109,7 +115,9 @@ describe('records agree with Telegraf on recorded datagrams', () => {
     const expected = c.expected[0]!.fields;
     // Telegraf names unknown enterprise fields type_<PEN>_<id>; we name them from the ntop table.
     expect(n(flow.fields?.['l7Proto'])).toBe(n(expected['l7_proto']));
-    expect(flow.fields?.['sslServerName']).toBe(expected['ssl_server_name'] ?? flow.fields?.['sslServerName']);
+    expect(flow.fields?.['sslServerName']).toBe(
+      expected['ssl_server_name'] ?? flow.fields?.['sslServerName'],
+    );
   });
 
   it('IPFIX from issue 13305 (same exporter, PEN elements unknown to Telegraf)', () => {
@@ -145,10 +153,14 @@ describe('records agree with Telegraf on recorded datagrams', () => {
     const options = c.records.filter((r): r is OptionsRecord => r.kind === 'options');
     const expected = c.expected.filter((p) => p.measurement === 'netflow_options');
     expect(options.length).toBe(expected.length);
-    const actual = options.map((o) => ({ name: o.fields['applicationName'], description: o.fields['applicationDescription'] }));
+    const actual = options.map((o) => ({
+      name: o.fields['applicationName'],
+      description: o.fields['applicationDescription'],
+    }));
     // Telegraf trims trailing spaces of app_desc; the wire value is what we report.
     const want = expected.map((p) => ({ name: p.fields['app_name'], description: p.fields['app_desc'] }));
-    const trim = (xs: typeof actual) => xs.map((x) => ({ ...x, description: String(x.description ?? '').trim() }));
+    const trim = (xs: typeof actual) =>
+      xs.map((x) => ({ ...x, description: String(x.description ?? '').trim() }));
     expect(sortByJson(trim(actual))).toEqual(sortByJson(trim(want)));
   });
 });

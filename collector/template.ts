@@ -11,7 +11,15 @@ import { formatIPv6, formatMac } from './addr.js';
 import type { FieldValue, FlowRecord } from './flow.js';
 import type { ElementRegistry } from './ie/registry.js';
 import type { AbstractType } from './ie/types.js';
-import { readCounter, readDateTimeMs, readU16, readU32, readUintNumber, readUintSmall, readValue } from './read.js';
+import {
+  readCounter,
+  readDateTimeMs,
+  readU16,
+  readU32,
+  readUintNumber,
+  readUintSmall,
+  readValue,
+} from './read.js';
 
 /** The length that marks an IPFIX variable-length element (RFC 7011 section 7). */
 export const VARIABLE_LENGTH = 65535;
@@ -80,7 +88,8 @@ export class RecordScratch {
         ? (this.samplingInterval + this.samplingSpace) / this.samplingInterval
         : this.samplingInterval;
     }
-    if (this.samplingSize > 0 && this.samplingPopulation > 0) return this.samplingPopulation / this.samplingSize;
+    if (this.samplingSize > 0 && this.samplingPopulation > 0)
+      return this.samplingPopulation / this.samplingSize;
     if (this.samplingProbability > 0 && this.samplingProbability <= 1) return 1 / this.samplingProbability;
     return 0;
   }
@@ -162,7 +171,8 @@ export interface CompiledTemplate extends TemplateSpec {
 
 /** Two templates are the same layout when every field matches. */
 export function sameLayout(a: TemplateSpec, b: TemplateSpec): boolean {
-  if (a.fields.length !== b.fields.length || a.scopeCount !== b.scopeCount || a.options !== b.options) return false;
+  if (a.fields.length !== b.fields.length || a.scopeCount !== b.scopeCount || a.options !== b.options)
+    return false;
   for (let i = 0; i < a.fields.length; i++) {
     const x = a.fields[i]!;
     const y = b.fields[i]!;
@@ -323,13 +333,48 @@ const FALLBACKS: ReadonlyArray<readonly [preferred: number, fallback: number]> =
 
 const scratchReaders: ReadonlyMap<number, FieldReader> = new Map<number, FieldReader>([
   // flowEndSysUpTime / flowStartSysUpTime (v9 LAST_SWITCHED / FIRST_SWITCHED)
-  [21, (b, o, l, _r, s) => void (s.endUptime = readUintNumber(b, o, l))],
-  [22, (b, o, l, _r, s) => void (s.startUptime = readUintNumber(b, o, l))],
-  [158, (b, o, l, _r, s) => void (s.startDeltaUs = readUintNumber(b, o, l))],
-  [159, (b, o, l, _r, s) => void (s.endDeltaUs = readUintNumber(b, o, l))],
-  [160, (b, o, l, _r, s) => void (s.systemInitMs = readUintNumber(b, o, l))],
-  [161, (b, o, l, _r, s) => void (s.durationMs = readUintNumber(b, o, l))],
-  [162, (b, o, l, _r, s) => void (s.durationMs = readUintNumber(b, o, l) / 1000)],
+  [
+    21,
+    (b, o, l, _r, s) => {
+      s.endUptime = readUintNumber(b, o, l);
+    },
+  ],
+  [
+    22,
+    (b, o, l, _r, s) => {
+      s.startUptime = readUintNumber(b, o, l);
+    },
+  ],
+  [
+    158,
+    (b, o, l, _r, s) => {
+      s.startDeltaUs = readUintNumber(b, o, l);
+    },
+  ],
+  [
+    159,
+    (b, o, l, _r, s) => {
+      s.endDeltaUs = readUintNumber(b, o, l);
+    },
+  ],
+  [
+    160,
+    (b, o, l, _r, s) => {
+      s.systemInitMs = readUintNumber(b, o, l);
+    },
+  ],
+  [
+    161,
+    (b, o, l, _r, s) => {
+      s.durationMs = readUintNumber(b, o, l);
+    },
+  ],
+  [
+    162,
+    (b, o, l, _r, s) => {
+      s.durationMs = readUintNumber(b, o, l) / 1000;
+    },
+  ],
 ]);
 
 /** Sampling inputs: kept in the scratch for the rate and also reported under `fields`. */
@@ -337,14 +382,54 @@ const samplingScratch: ReadonlyMap<number, (s: RecordScratch, v: number) => void
   number,
   (s: RecordScratch, v: number) => void
 >([
-  [34, (s, v) => void (s.samplingInterval = v)], // samplingInterval
-  [50, (s, v) => void (s.samplingInterval = v)], // samplerRandomInterval
-  [305, (s, v) => void (s.samplingInterval = v)], // samplingPacketInterval
-  [306, (s, v) => void (s.samplingSpace = v)], // samplingPacketSpace
-  [309, (s, v) => void (s.samplingSize = v)], // samplingSize
-  [310, (s, v) => void (s.samplingPopulation = v)], // samplingPopulation
-  [48, (s, v) => void (s.samplerId = v)], // samplerId (v9 FLOW_SAMPLER_ID)
-  [302, (s, v) => void (s.samplerId = v)], // selectorId
+  [
+    34,
+    (s, v) => {
+      s.samplingInterval = v;
+    },
+  ], // samplingInterval
+  [
+    50,
+    (s, v) => {
+      s.samplingInterval = v;
+    },
+  ], // samplerRandomInterval
+  [
+    305,
+    (s, v) => {
+      s.samplingInterval = v;
+    },
+  ], // samplingPacketInterval
+  [
+    306,
+    (s, v) => {
+      s.samplingSpace = v;
+    },
+  ], // samplingPacketSpace
+  [
+    309,
+    (s, v) => {
+      s.samplingSize = v;
+    },
+  ], // samplingSize
+  [
+    310,
+    (s, v) => {
+      s.samplingPopulation = v;
+    },
+  ], // samplingPopulation
+  [
+    48,
+    (s, v) => {
+      s.samplerId = v;
+    },
+  ], // samplerId (v9 FLOW_SAMPLER_ID)
+  [
+    302,
+    (s, v) => {
+      s.samplerId = v;
+    },
+  ], // selectorId
 ]);
 
 function isIntegerType(t: AbstractType): boolean {
@@ -395,11 +480,19 @@ function readerFor(
     if (id === fallback && !present.has(preferred)) id = preferred;
   }
   if ((id === 1 || id === 2) && len >= 1 && len <= 8) {
-    return { reader: counterReader(id === 1 ? 'bytes' : 'packets', len), scratch: false, op: id === 1 ? Op.BYTES : Op.PACKETS };
+    return {
+      reader: counterReader(id === 1 ? 'bytes' : 'packets', len),
+      scratch: false,
+      op: id === 1 ? Op.BYTES : Op.PACKETS,
+    };
   }
   const numericKey = NUMERIC.get(id);
   if (numericKey !== undefined && len >= 1 && len <= 8) {
-    return { reader: numberReader(numericKey, len), scratch: false, op: len <= 4 ? NUMERIC_OPS[numericKey] : Op.CALL };
+    return {
+      reader: numberReader(numericKey, len),
+      scratch: false,
+      op: len <= 4 ? NUMERIC_OPS[numericKey] : Op.CALL,
+    };
   }
   if ((id === 8 || id === 12 || id === 15) && len === 4) {
     return {
@@ -409,10 +502,25 @@ function readerFor(
     };
   }
   if ((id === 27 || id === 28 || id === 62) && len === 16) {
-    return { reader: addressReader(id === 27 ? 'srcAddr' : id === 28 ? 'dstAddr' : 'nextHop', 16), scratch: false };
+    return {
+      reader: addressReader(id === 27 ? 'srcAddr' : id === 28 ? 'dstAddr' : 'nextHop', 16),
+      scratch: false,
+    };
   }
-  if (id === 56 && len === 6) return { reader: (b, o, _l, r) => void (r.srcMac = formatMac(b, o)), scratch: false };
-  if (id === 80 && len === 6) return { reader: (b, o, _l, r) => void (r.dstMac = formatMac(b, o)), scratch: false };
+  if (id === 56 && len === 6)
+    return {
+      reader: (b, o, _l, r) => {
+        r.srcMac = formatMac(b, o);
+      },
+      scratch: false,
+    };
+  if (id === 80 && len === 6)
+    return {
+      reader: (b, o, _l, r) => {
+        r.dstMac = formatMac(b, o);
+      },
+      scratch: false,
+    };
   if (TIME_ELEMENTS.has(id)) {
     const isStart = id % 2 === 0;
     const k = extra(name);
@@ -472,7 +580,11 @@ interface Compiled {
  * Compiles a template into readers. Returns undefined for a template no record can be read with
  * (no fields, or a zero-length record), which the caller counts as malformed.
  */
-export function compileTemplate(spec: TemplateSpec, registry: ElementRegistry, receivedAt: number): CompiledTemplate | undefined {
+export function compileTemplate(
+  spec: TemplateSpec,
+  registry: ElementRegistry,
+  receivedAt: number,
+): CompiledTemplate | undefined {
   if (spec.fields.length === 0) return undefined;
   const present = new Set<number>();
   for (const f of spec.fields) if (f.pen === 0) present.add(f.id);
@@ -539,7 +651,12 @@ export function readVariableLength(b: Uint8Array, o: number, end: number): { len
  * states none). v9 uptimes are relative to the header's sysUptime; IPFIX uptimes to
  * systemInitTimeMilliseconds from the record or, failing that, from the domain's options data.
  */
-export function resolveScratch(rec: FlowRecord, s: RecordScratch, hdr: ExportHeader, domainSystemInitMs: number): number {
+export function resolveScratch(
+  rec: FlowRecord,
+  s: RecordScratch,
+  hdr: ExportHeader,
+  domainSystemInitMs: number,
+): number {
   if (hdr.sysUptime >= 0) {
     // Signed 32-bit difference: tolerates uptime wrap-around and a first-switched a little ahead
     // of the header's uptime.
@@ -550,9 +667,12 @@ export function resolveScratch(rec: FlowRecord, s: RecordScratch, hdr: ExportHea
     if (init >= 0) {
       if (s.startUptime >= 0) rec.start = init + s.startUptime;
       if (s.endUptime >= 0) rec.end = init + s.endUptime;
-    } else {
-      if (s.startUptime >= 0) (rec.fields ??= {})['flowStartSysUpTime'] = s.startUptime;
-      if (s.endUptime >= 0) (rec.fields ??= {})['flowEndSysUpTime'] = s.endUptime;
+    } else if (s.startUptime >= 0 || s.endUptime >= 0) {
+      // No system init time known: report the raw uptimes rather than guess absolute times.
+      const fields = rec.fields ?? {};
+      if (s.startUptime >= 0) fields['flowStartSysUpTime'] = s.startUptime;
+      if (s.endUptime >= 0) fields['flowEndSysUpTime'] = s.endUptime;
+      rec.fields = fields;
     }
   }
   if (s.startDeltaUs >= 0) rec.start = hdr.exportMs - s.startDeltaUs / 1000;

@@ -5,8 +5,8 @@
  */
 import type { DecodedRecord } from '../flow.js';
 import { readU16, readU32 } from '../read.js';
-import { type SetContext } from '../records.js';
-import { walkSets, type TemplateSetParser } from '../sets.js';
+import type { SetContext } from '../records.js';
+import { type TemplateSetParser, walkSets } from '../sets.js';
 import type { ExporterState, FlowState } from '../state.js';
 import type { FieldSpec } from '../template.js';
 
@@ -18,7 +18,12 @@ const OPTIONS_TEMPLATE_SET = 3;
  * Reads `count` field specifiers from `at` (RFC 7011 section 3.2): the enterprise bit adds a 4-byte
  * PEN. Returns the fields and the end offset, or undefined when they overrun `end`.
  */
-function readFields(b: Uint8Array, at: number, count: number, end: number): { fields: FieldSpec[]; end: number } | undefined {
+function readFields(
+  b: Uint8Array,
+  at: number,
+  count: number,
+  end: number,
+): { fields: FieldSpec[]; end: number } | undefined {
   const fields: FieldSpec[] = [];
   let p = at;
   for (let i = 0; i < count; i++) {
@@ -62,7 +67,11 @@ const parseTemplates: TemplateSetParser = (ctx, setId, b, start, end, learn) => 
       fieldsAt = p + 6;
     }
     const parsed = readFields(b, fieldsAt, fieldCount, end);
-    if (templateId < 256 || parsed === undefined || (options && (scopeCount === 0 || scopeCount > fieldCount))) {
+    if (
+      templateId < 256 ||
+      parsed === undefined ||
+      (options && (scopeCount === 0 || scopeCount > fieldCount))
+    ) {
       e.counters.error('bad_template');
       return;
     }

@@ -2,7 +2,7 @@
  * NetFlow v1, v5 and v7: fixed header and record layouts (Cisco's NetFlow export datagram
  * formats). Times are uptime-relative and converted with the header's sysUptime and Unix time.
  */
-import { FlowRecord, type DecodedRecord } from '../flow.js';
+import { type DecodedRecord, FlowRecord } from '../flow.js';
 import { readU16, readU32 } from '../read.js';
 import type { ExporterState, FlowState } from '../state.js';
 
@@ -19,9 +19,33 @@ interface Layout {
 }
 
 const LAYOUTS: Readonly<Record<1 | 5 | 7, Layout>> = {
-  1: { headerLength: 16, recordLength: 48, tcpFlags: 40, protocol: 38, tos: 39, hasAs: false, hasSequence: false },
-  5: { headerLength: 24, recordLength: 48, tcpFlags: 37, protocol: 38, tos: 39, hasAs: true, hasSequence: true },
-  7: { headerLength: 24, recordLength: 52, tcpFlags: 37, protocol: 38, tos: 39, hasAs: true, hasSequence: true },
+  1: {
+    headerLength: 16,
+    recordLength: 48,
+    tcpFlags: 40,
+    protocol: 38,
+    tos: 39,
+    hasAs: false,
+    hasSequence: false,
+  },
+  5: {
+    headerLength: 24,
+    recordLength: 48,
+    tcpFlags: 37,
+    protocol: 38,
+    tos: 39,
+    hasAs: true,
+    hasSequence: true,
+  },
+  7: {
+    headerLength: 24,
+    recordLength: 52,
+    tcpFlags: 37,
+    protocol: 38,
+    tos: 39,
+    hasAs: true,
+    hasSequence: true,
+  },
 };
 
 /**
@@ -85,7 +109,12 @@ export function decodeV5(
       rec.dstAs = readU16(b, o + 42);
       rec.fields =
         version === 5
-          ? { sourceIPv4PrefixLength: b[o + 44]!, destinationIPv4PrefixLength: b[o + 45]!, engineType, engineId }
+          ? {
+              sourceIPv4PrefixLength: b[o + 44]!,
+              destinationIPv4PrefixLength: b[o + 45]!,
+              engineType,
+              engineId,
+            }
           : { sourceIPv4PrefixLength: b[o + 44]!, destinationIPv4PrefixLength: b[o + 45]! };
     }
     rec.samplingRate = rate;

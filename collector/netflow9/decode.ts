@@ -4,8 +4,8 @@
  */
 import type { DecodedRecord } from '../flow.js';
 import { readU16, readU32 } from '../read.js';
-import { type SetContext } from '../records.js';
-import { walkSets, type TemplateSetParser } from '../sets.js';
+import type { SetContext } from '../records.js';
+import { type TemplateSetParser, walkSets } from '../sets.js';
 import type { ExporterState, FlowState } from '../state.js';
 import type { FieldSpec } from '../template.js';
 
@@ -58,7 +58,13 @@ function readFields(b: Uint8Array, at: number, count: number): FieldSpec[] {
 const isTemplateSet = (setId: number): boolean => setId === 0 || setId === 1;
 
 /** Decodes one v9 export packet; the caller has checked the version and counted the packet. */
-export function decodeV9(state: FlowState, e: ExporterState, b: Uint8Array, now: number, out: DecodedRecord[]): number {
+export function decodeV9(
+  state: FlowState,
+  e: ExporterState,
+  b: Uint8Array,
+  now: number,
+  out: DecodedRecord[],
+): number {
   if (b.length < V9_HEADER_LENGTH) {
     e.counters.error('short_header');
     return 0;

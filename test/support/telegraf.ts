@@ -33,10 +33,10 @@ function splitUnescaped(s: string, sep: string): string[] {
   return parts;
 }
 
-const unescape = (s: string) => s.replace(/\\(.)/g, '$1');
+const unescapeLp = (s: string) => s.replace(/\\(.)/g, '$1');
 
 function parseValue(v: string): string | bigint | number | boolean {
-  if (v.startsWith('"')) return unescape(v.slice(1, -1));
+  if (v.startsWith('"')) return unescapeLp(v.slice(1, -1));
   if (/^-?\d+[ui]$/.test(v)) return BigInt(v.slice(0, -1));
   if (v === 'true' || v === 'false') return v === 'true';
   return Number(v);
@@ -52,19 +52,23 @@ export function parseLineProtocol(text: string): TelegrafPoint[] {
       const tags: Record<string, string> = {};
       for (const t of tagParts) {
         const [k = '', v = ''] = splitUnescaped(t, '=');
-        tags[unescape(k)] = unescape(v);
+        tags[unescapeLp(k)] = unescapeLp(v);
       }
       const fields: TelegrafPoint['fields'] = {};
       for (const f of splitUnescaped(fieldText, ',')) {
         const eq = f.indexOf('=');
-        fields[unescape(f.slice(0, eq))] = parseValue(f.slice(eq + 1));
+        fields[unescapeLp(f.slice(0, eq))] = parseValue(f.slice(eq + 1));
       }
-      return { measurement: unescape(measurement), tags, fields };
+      return { measurement: unescapeLp(measurement), tags, fields };
     });
 }
 
 /** A fixture folder: its datagrams in the order they were captured, and Telegraf's points. */
-export function loadTelegrafCase(dir: string): { datagrams: Buffer[]; names: string[]; expected: TelegrafPoint[] } {
+export function loadTelegrafCase(dir: string): {
+  datagrams: Buffer[];
+  names: string[];
+  expected: TelegrafPoint[];
+} {
   const names = readdirSync(dir)
     .filter((f) => f.endsWith('.bin'))
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));

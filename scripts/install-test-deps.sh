@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the test suite runs against, from Debian's packages, when missing:
+#   tshark     the independent NetFlow/IPFIX decoder the decoder tests compare with
+#   softflowd  a real flow exporter (v5, v9, IPFIX) fed from generated captures
+#   influxdb   a real InfluxDB 1.6 server the storage tests start on loopback ports
+# Safe to run again: it installs nothing that is already there.
+set -euo pipefail
+
+need=()
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
+command -v softflowd >/dev/null 2>&1 || [ -x /usr/sbin/softflowd ] || need+=(softflowd)
+command -v influxd >/dev/null 2>&1 || need+=(influxdb)
+
+if [ ${#need[@]} -eq 0 ]; then
+  echo "test dependencies present: tshark, softflowd, influxd"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "installing from Debian packages: ${need[*]}"
+$sudo apt-get update -qq
+# wireshark-common asks whether non-root users may capture; the tests only read files.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Debian's influxdb package starts a system service; the tests run their own on free ports.
+if [[ " ${need[*]} " == *" influxdb "* ]]; then
+  $sudo systemctl disable --now influxdb >/dev/null 2>&1 || $sudo service influxdb stop >/dev/null 2>&1 || true
+fi
+echo "installed: ${need[*]}"
