@@ -152,6 +152,7 @@ function readClassic(file: Uint8Array, view: DataView, sink: Sink): void {
 
 const PCAPNG_SHB = 0x0a0d0d0a;
 const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+const PCAPNG_BYTE_ORDER_MAGIC_SWAPPED = 0x4d3c2b1a;
 const BLOCK_IDB = 1;
 const BLOCK_OBSOLETE_PACKET = 2;
 const BLOCK_SPB = 3;
@@ -186,7 +187,7 @@ function readPcapng(file: Uint8Array, view: DataView, sink: Sink): void {
     if (isSectionHeader) {
       const byteOrder = view.getUint32(offset + 8, false);
       if (byteOrder === PCAPNG_BYTE_ORDER_MAGIC) little = false;
-      else if (byteOrder === 0x4d3c2b1a) little = true;
+      else if (byteOrder === PCAPNG_BYTE_ORDER_MAGIC_SWAPPED) little = true;
       else {
         sink.fatal(`bad section header byte-order magic at offset ${offset}`);
         return;
@@ -415,7 +416,7 @@ function afterEthertype(bytes: Uint8Array, offset: number, end: number): number 
 
 function readIPv4(bytes: Uint8Array, ip: number, end: number, timestamp: number, sink: Sink): void {
   if (end - ip < 20) {
-    sink.packet('truncated IPv4 header');
+    if (end - ip < 10 || bytes[ip + 9] === PROTO_UDP) sink.packet('truncated IPv4 header');
     return;
   }
   const headerLength = (bytes[ip]! & 0x0f) * 4;
@@ -457,21 +458,23 @@ const IPV6_EXTENSION_HEADERS = new Set([0, 43, IPV6_FRAGMENT, IPV6_AH, 60]);
 
 function readIPv6(bytes: Uint8Array, ip: number, end: number, timestamp: number, sink: Sink): void {
   if (end - ip < 40) {
-    sink.packet('truncated IPv6 header');
+    const next = end - ip > 6 ? bytes[ip + 6]! : PROTO_UDP;
+    if (next === PROTO_UDP || IPV6_EXTENSION_HEADERS.has(next)) sink.packet('truncated IPv6 header');
     return;
   }
   const payloadLength = (bytes[ip + 4]! << 8) | bytes[ip + 5]!;
   const packetEnd = ip + 40 + payloadLength;
-  if (packetEnd > end) {
-    sink.packet(`IPv6 packet truncated: ${end - ip} of ${40 + payloadLength} bytes captured`);
-    return;
-  }
+  const truncated = (): string =>
+    `IPv6 packet truncated: ${end - ip} of ${40 + payloadLength} bytes captured`;
+  // Walk the extension headers within what was captured: a cut-off packet is only reported once it
+  // is known to be UDP (or cannot be known).
+  const limit = Math.min(packetEnd, end);
   let next = bytes[ip + 6]!;
   let at = ip + 40;
   while (next !== PROTO_UDP) {
     if (!IPV6_EXTENSION_HEADERS.has(next)) return; // no next header, or a transport other than UDP
-    if (at + 8 > packetEnd) {
-      sink.packet('IPv6 extension header truncated');
+    if (at + 8 > limit) {
+      sink.packet(packetEnd > end ? truncated() : 'IPv6 extension header overruns the packet');
       return;
     }
     if (next === IPV6_FRAGMENT) {
@@ -490,6 +493,10 @@ function readIPv6(bytes: Uint8Array, ip: number, end: number, timestamp: number,
       next = bytes[at]!;
       at += length;
     }
+  }
+  if (packetEnd > end) {
+    sink.packet(truncated());
+    return;
   }
   readUdp(bytes, at, packetEnd, formatIPv6(bytes, ip + 8), formatIPv6(bytes, ip + 24), timestamp, sink);
 }

@@ -116,7 +116,11 @@ function internetChecksum(...parts: Uint8Array[]): number {
 }
 
 /** The transport header and payload, checksum included; `pseudo` is the IP pseudo-header prefix. */
-function transportBytes(transport: Transport, pseudoHeader: (length: number, proto: number) => Uint8Array | undefined, ipv6: boolean): { proto: number; bytes: Uint8Array } {
+function transportBytes(
+  transport: Transport,
+  pseudoHeader: (length: number, proto: number) => Uint8Array | undefined,
+  ipv6: boolean,
+): { proto: number; bytes: Uint8Array } {
   const payload = transport.payload ?? new Uint8Array(0);
   let proto: number;
   let bytes: Uint8Array;
