@@ -43,10 +43,16 @@ export function decodeDatagram(
   if (e.pending.length > 0) state.expirePending(e, now);
   if (b.length < 2) {
     e.counters.error('short_header');
+    const v = e.counters.version(0);
+    v.packets++;
+    v.decodeErrors++;
     return { version: 0, records: 0, exporter: e };
   }
   const version = readU16(b, 0);
   const before = out.length;
+  const c = e.counters;
+  const errorsBefore = c.decodeErrors;
+  const missingBefore = c.missingTemplates;
   try {
     switch (version) {
       case 1:
@@ -62,7 +68,7 @@ export function decodeDatagram(
         break;
       default:
         e.counters.error('unsupported_version');
-        return { version, records: 0, exporter: e };
+        break;
     }
   } catch (err) {
     // Unreachable by design (every length is checked); kept so that a decoder bug costs one
@@ -72,11 +78,13 @@ export function decodeDatagram(
   }
   const records = out.length - before;
   const options = countOptions(out, before);
-  const c = e.counters;
   c.records += records - options;
   c.optionsRecords += options;
-  c.packetsByVersion.set(version, (c.packetsByVersion.get(version) ?? 0) + 1);
-  c.recordsByVersion.set(version, (c.recordsByVersion.get(version) ?? 0) + records - options);
+  const v = c.version(version);
+  v.packets++;
+  v.records += records - options;
+  v.decodeErrors += c.decodeErrors - errorsBefore;
+  v.missingTemplates += c.missingTemplates - missingBefore;
   return { version, records, exporter: e };
 }
 

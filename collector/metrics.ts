@@ -40,7 +40,7 @@ export function registerCollectorMetrics(registry: Registry, state: FlowState, q
     ['exporter', 'version'],
     (set) =>
       perExporter(state, (e) => {
-        for (const [version, n] of e.counters.packetsByVersion) set({ exporter: e.address, version }, n);
+        for (const [version, v] of e.counters.byVersion) set({ exporter: e.address, version }, v.packets);
       }),
   );
   mirroredCounter(
@@ -50,7 +50,7 @@ export function registerCollectorMetrics(registry: Registry, state: FlowState, q
     ['exporter', 'version'],
     (set) =>
       perExporter(state, (e) => {
-        for (const [version, n] of e.counters.recordsByVersion) set({ exporter: e.address, version }, n);
+        for (const [version, v] of e.counters.byVersion) set({ exporter: e.address, version }, v.records);
       }),
   );
   mirroredCounter(

@@ -96,12 +96,14 @@ export class Collector {
     const type = isIPv6(this.config.bind) ? 'udp6' : 'udp4';
     const socket = createSocket({ type, reuseAddr: false, recvBufferSize: this.config.receiveBuffer });
     socket.on('message', (payload, rinfo) => {
-      this.queue.push({
-        payload,
-        address: exporterAddress(rinfo.address),
-        port: rinfo.port,
-        receivedAt: Date.now(),
-      });
+      const address = exporterAddress(rinfo.address);
+      if (!this.queue.push({ payload, address, port: rinfo.port, receivedAt: Date.now() })) {
+        // Also counted per exporter and version, for the `collector` measurement.
+        const version = payload.length >= 2 ? payload.readUInt16BE(0) : 0;
+        const exporter = this.state.exporter(address);
+        if (exporter !== undefined) exporter.counters.version(version).dropped++;
+        return;
+      }
       if (!this.drainScheduled) {
         this.drainScheduled = true;
         setImmediate(() => this.drain(BATCH));

@@ -57,6 +57,16 @@ export const DEFAULT_STATE_OPTIONS: StateOptions = {
   sampling: new Map(),
 };
 
+/** Per-version counts of one exporter. */
+export interface VersionCounters {
+  packets: number;
+  records: number;
+  decodeErrors: number;
+  missingTemplates: number;
+  /** Datagrams dropped at the receive queue (counted by the collector service). */
+  dropped: number;
+}
+
 /** Counters for one exporter; exported as Prometheus metrics and `collector` points. */
 export class ExporterCounters {
   packets = 0;
@@ -74,8 +84,18 @@ export class ExporterCounters {
   pendingDecoded = 0;
   /** Buffered data sets dropped undecoded: their template never came, or the buffer was full. */
   pendingExpired = 0;
-  readonly packetsByVersion = new Map<number, number>();
-  readonly recordsByVersion = new Map<number, number>();
+  /** The same counts split by the datagrams' version field (the `collector` measurement's key). */
+  readonly byVersion = new Map<number, VersionCounters>();
+
+  /** The counters of one version, created on first use. */
+  version(version: number): VersionCounters {
+    let v = this.byVersion.get(version);
+    if (v === undefined) {
+      v = { packets: 0, records: 0, decodeErrors: 0, missingTemplates: 0, dropped: 0 };
+      this.byVersion.set(version, v);
+    }
+    return v;
+  }
 
   error(reason: DecodeErrorReason): void {
     this.decodeErrors++;
@@ -133,11 +153,17 @@ export class ExporterState {
     readonly samplingOverride: number,
   ) {}
 
-  /** Sequence units lost over all domains. */
-  get sequenceGaps(): number {
+  /** Sequence units lost over all domains, or over those of one version. */
+  sequenceGapsOf(version?: number): number {
     let n = 0;
-    for (const d of this.domains.values()) n += d.sequence.lost;
+    for (const d of this.domains.values()) {
+      if (version === undefined || d.key.startsWith(`${version}/`)) n += d.sequence.lost;
+    }
     return n;
+  }
+
+  get sequenceGaps(): number {
+    return this.sequenceGapsOf();
   }
 }
 
