@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Point } from '../storage/store.js';
-import { FlowRecord, type DecodedRecord, type OptionsRecord } from './flow.js';
+import { type DecodedRecord, FlowRecord, type OptionsRecord } from './flow.js';
 import { type CollectorCounters, Rollup, type RollupConfig } from './rollup.js';
 
 /** A window start: a multiple of 60 s. */
@@ -48,12 +48,55 @@ function one(points: Point[], measurement: string, tags: Record<string, string>)
 
 /** The hand-worked batch: upscaled a 1000/10, b 20000/200, c 5000/50, d 84/1, e 200/2. */
 const batch: DecodedRecord[] = [
-  flow({ protocol: 6, srcAddr: '10.0.0.1', srcPort: 50000, dstAddr: '10.0.0.9', dstPort: 443, bytes: 1000, packets: 10, inIf: 1, outIf: 2, end: T0 + 1000 }),
-  flow({ protocol: 17, srcAddr: '10.0.0.2', srcPort: 53, dstAddr: '10.0.0.1', dstPort: 33000, bytes: 200, packets: 2, samplingRate: 100, inIf: 2, outIf: 1, end: T0 + 2000 }),
+  flow({
+    protocol: 6,
+    srcAddr: '10.0.0.1',
+    srcPort: 50000,
+    dstAddr: '10.0.0.9',
+    dstPort: 443,
+    bytes: 1000,
+    packets: 10,
+    inIf: 1,
+    outIf: 2,
+    end: T0 + 1000,
+  }),
+  flow({
+    protocol: 17,
+    srcAddr: '10.0.0.2',
+    srcPort: 53,
+    dstAddr: '10.0.0.1',
+    dstPort: 33000,
+    bytes: 200,
+    packets: 2,
+    samplingRate: 100,
+    inIf: 2,
+    outIf: 1,
+    end: T0 + 2000,
+  }),
   options,
   // Both ports are in the table: the lower (22, ssh) wins over 443.
-  flow({ protocol: 6, srcAddr: '10.0.0.1', srcPort: 22, dstAddr: '10.0.0.3', dstPort: 443, bytes: 500, packets: 5, samplingRate: 10, inIf: 1, outIf: 3, end: T0 + 59_999 }),
-  flow({ protocol: 1, srcAddr: '10.0.0.4', dstAddr: '10.0.0.1', bytes: 84, packets: 1, inIf: 3, end: T0 + 30_000 }),
+  flow({
+    protocol: 6,
+    srcAddr: '10.0.0.1',
+    srcPort: 22,
+    dstAddr: '10.0.0.3',
+    dstPort: 443,
+    bytes: 500,
+    packets: 5,
+    samplingRate: 10,
+    inIf: 1,
+    outIf: 3,
+    end: T0 + 59_999,
+  }),
+  flow({
+    protocol: 1,
+    srcAddr: '10.0.0.4',
+    dstAddr: '10.0.0.1',
+    bytes: 84,
+    packets: 1,
+    inIf: 3,
+    end: T0 + 30_000,
+  }),
   flow({ protocol: 99, bytes: 100, packets: 1, samplingRate: 2, outIf: 2, end: T0 + 3000 }),
 ];
 
@@ -75,7 +118,12 @@ describe('Rollup', () => {
     expect(traffic('2', 'out').fields).toEqual({ bytes: 1200, packets: 12, flows: 2 });
     expect(traffic('3', 'out').fields).toEqual({ bytes: 5000, packets: 50, flows: 1 });
     expect(pick(points, 'traffic', {})).toHaveLength(6);
-    expect(traffic('1', 'in').tags).toEqual({ exporter: 'r1', ifIndex: '1', ifName: 'ge-0/0/1', direction: 'in' });
+    expect(traffic('1', 'in').tags).toEqual({
+      exporter: 'r1',
+      ifIndex: '1',
+      ifName: 'ge-0/0/1',
+      direction: 'in',
+    });
     // Unknown names fall back to the ifIndex.
     expect(traffic('2', 'in').tags['ifName']).toBe('2');
 
@@ -107,6 +155,25 @@ describe('Rollup', () => {
     expect(pick(all(), 'traffic_protocol', {})).toHaveLength(5);
   });
 
+  it('names services by the lower listed port, per transport', () => {
+    const { rollup, all } = setup();
+    rollup.ingest(
+      [
+        flow({ protocol: 6, srcPort: 50000, dstPort: 8080, bytes: 1, end: T0 }),
+        flow({ protocol: 17, srcPort: 443, dstPort: 61000, bytes: 1, end: T0 }),
+        flow({ protocol: 17, srcPort: 179, dstPort: 2055, bytes: 1, end: T0 }), // 179 is bgp on tcp only
+        flow({ protocol: 6, srcPort: 50000, dstPort: 50001, bytes: 1, end: T0 }),
+        flow({ protocol: 132, srcPort: 22, dstPort: 22, bytes: 1, end: T0 }),
+      ],
+      T0,
+    );
+    rollup.close(T0);
+    const names = pick(all(), 'traffic_protocol', {}).map(
+      (p) => `${p.tags['protocol']}/${p.tags['service']}`,
+    );
+    expect(names).toEqual(['tcp/http-alt', 'udp/quic', 'udp/netflow', 'tcp/other', 'sctp/other']);
+  });
+
   it('ranks top talkers per side by upscaled bytes', () => {
     const { rollup, all } = setup({ topN: 2 });
     rollup.ingest(batch, T0);
@@ -120,6 +187,26 @@ describe('Rollup', () => {
     expect(top('dst')).toEqual([
       ['1', { addr: '10.0.0.1', bytes: 20084, packets: 201 }],
       ['2', { addr: '10.0.0.3', bytes: 5000, packets: 50 }],
+    ]);
+  });
+
+  it('ranks IPv4 talkers read as integers and writes them as text', () => {
+    const { rollup, all } = setup({ topN: 2 });
+    const v4 = (src: number, dst: number, bytes: number) =>
+      Object.assign(flow({ bytes, packets: 1, end: T0 }), { srcAddr4: src, dstAddr4: dst });
+    rollup.ingest(
+      [v4(0xc0000201, 0x0a000001, 10), v4(0xc0000201, 0x0a000002, 30), v4(0xffffffff, 0x0a000002, 5)],
+      T0,
+    );
+    rollup.close(T0);
+    const top = (side: string) => pick(all(), 'top_talkers', { side }).map((p) => p.fields);
+    expect(top('src')).toEqual([
+      { addr: '192.0.2.1', bytes: 40, packets: 2 },
+      { addr: '255.255.255.255', bytes: 5, packets: 1 },
+    ]);
+    expect(top('dst')).toEqual([
+      { addr: '10.0.0.2', bytes: 35, packets: 2 },
+      { addr: '10.0.0.1', bytes: 10, packets: 1 },
     ]);
   });
 
@@ -234,8 +321,30 @@ describe('Rollup', () => {
     expect(one(all(), 'traffic', { direction: 'in' }).fields).toEqual({ bytes: 14, packets: 5, flows: 3 });
   });
 
+  it('counts an unusable sampling rate as 1 and an unusable counter as 0', () => {
+    const { rollup, all } = setup();
+    rollup.ingest(
+      [
+        flow({ bytes: 10, packets: 1, samplingRate: Number.NaN, inIf: 1, end: T0 }),
+        flow({ bytes: 10, packets: 1, samplingRate: 0, inIf: 1, end: T0 }),
+        flow({ bytes: 10, packets: 1, samplingRate: Number.POSITIVE_INFINITY, inIf: 1, end: T0 }),
+        flow({ bytes: Number.NaN, packets: 1, inIf: 1, end: T0 }),
+      ],
+      T0,
+    );
+    rollup.close(T0);
+    expect(one(all(), 'traffic', { direction: 'in' }).fields).toEqual({ bytes: 30, packets: 4, flows: 4 });
+  });
+
   it('writes collector counters as deltas per interval', () => {
-    const base = { packets: 0, records: 0, decodeErrors: 0, missingTemplates: 0, sequenceGaps: 0, dropped: 0 };
+    const base = {
+      packets: 0,
+      records: 0,
+      decodeErrors: 0,
+      missingTemplates: 0,
+      sequenceGaps: 0,
+      dropped: 0,
+    };
     let counters: CollectorCounters[] = [
       { ...base, exporter: 'r1', version: 9, packets: 10, records: 300 },
       { ...base, exporter: 'r2', version: 10, packets: 5, records: 50, decodeErrors: 1 },
@@ -254,13 +363,27 @@ describe('Rollup', () => {
       {
         measurement: 'collector',
         tags: { exporter: 'r1', version: '9' },
-        fields: { packets: 25, records: 700, decodeErrors: 0, missingTemplates: 0, sequenceGaps: 2, dropped: 1 },
+        fields: {
+          packets: 25,
+          records: 700,
+          decodeErrors: 0,
+          missingTemplates: 0,
+          sequenceGaps: 2,
+          dropped: 1,
+        },
         time: T0,
       },
       {
         measurement: 'collector',
         tags: { exporter: 'r2', version: '10' },
-        fields: { packets: 5, records: 50, decodeErrors: 1, missingTemplates: 0, sequenceGaps: 0, dropped: 0 },
+        fields: {
+          packets: 5,
+          records: 50,
+          decodeErrors: 1,
+          missingTemplates: 0,
+          sequenceGaps: 0,
+          dropped: 0,
+        },
         time: T0,
       },
     ]);
@@ -274,7 +397,14 @@ describe('Rollup', () => {
       {
         measurement: 'collector',
         tags: { exporter: 'r1', version: '9' },
-        fields: { packets: 4, records: 40, decodeErrors: 0, missingTemplates: 0, sequenceGaps: 0, dropped: 0 },
+        fields: {
+          packets: 4,
+          records: 40,
+          decodeErrors: 0,
+          missingTemplates: 0,
+          sequenceGaps: 0,
+          dropped: 0,
+        },
         time: T0 + MIN,
       },
     ]);

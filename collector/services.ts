@@ -8,7 +8,7 @@
  */
 
 /** Id of `other` in both `PROTOCOL_NAMES` and `SERVICE_NAMES`. */
-export const OTHER = 0;
+const OTHER = 0;
 
 const TCP = 6;
 const UDP = 17;
@@ -131,11 +131,15 @@ export function protocolId(protocol: number | undefined): number {
  * in the table (so a client's ephemeral port never wins over the server's well-known one); `OTHER`
  * for other protocols and unlisted ports.
  */
-export function serviceId(protocol: number | undefined, srcPort: number | undefined, dstPort: number | undefined): number {
+export function serviceId(
+  protocol: number | undefined,
+  srcPort: number | undefined,
+  dstPort: number | undefined,
+): number {
   const table = protocol === TCP ? tcpPorts : protocol === UDP ? udpPorts : undefined;
   if (table === undefined) return OTHER;
   const a = (srcPort ?? 0) & 0xffff;
   const b = (dstPort ?? 0) & 0xffff;
-  const low = table[a < b ? a : b] ?? OTHER;
-  return low !== OTHER ? low : (table[a < b ? b : a] ?? OTHER);
+  const low = table[Math.min(a, b)] ?? OTHER;
+  return low !== OTHER ? low : (table[Math.max(a, b)] ?? OTHER);
 }

@@ -48,6 +48,15 @@ describe('SpaceSaving', () => {
     ]);
   });
 
+  it('keeps a number key apart from the same digits as a string', () => {
+    const ss = new SpaceSaving(4);
+    ss.addNumber(167772161, 5, 1);
+    ss.add('167772161', 3, 1);
+    ss.addNumber(167772161, 2, 1);
+    expect(ss.get(167772161)).toEqual({ key: 167772161, count: 7, error: 0, secondary: 2 });
+    expect(ss.get('167772161')).toEqual({ key: '167772161', count: 3, error: 0, secondary: 1 });
+  });
+
   it('ignores zero and negative weights', () => {
     const ss = new SpaceSaving(1);
     ss.add('a', 5);
@@ -105,13 +114,16 @@ describe('SpaceSaving', () => {
     // A tiny capacity over many keys exercises the heap and the hash table's deletion.
     const k = 7;
     const ss = new SpaceSaving(k);
-    const naive: { key: string; count: number; error: number }[] = [];
+    const naive: { key: string | number; count: number; error: number }[] = [];
     const random = prng(7);
     for (let i = 0; i < 20_000; i++) {
-      const key = `k${Math.floor(random() * 60)}`;
+      // Half the keys are numbers (IPv4 as integers, up to 2^32 − 1), half strings.
+      const n = Math.floor(random() * 60);
+      const key = n % 2 === 0 ? `k${n}` : 0xffff_ff00 + n;
       // Fractional weights: no two counters tie, so both pick the same minimum.
       const weight = 1 + random() * 1000;
-      ss.add(key, weight);
+      if (typeof key === 'number') ss.addNumber(key, weight);
+      else ss.add(key, weight);
       const hit = naive.find((e) => e.key === key);
       if (hit !== undefined) hit.count += weight;
       else if (naive.length < k) naive.push({ key, count: weight, error: 0 });
@@ -123,8 +135,14 @@ describe('SpaceSaving', () => {
         for (const e of naive) expect(ss.get(e.key)).toMatchObject({ count: e.count, error: e.error });
       }
     }
-    const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : 1);
-    expect(ss.top(k).map(({ key, count, error }) => ({ key, count, error })).sort(byKey)).toEqual(naive.sort(byKey));
+    const byKey = (a: { key: string | number }, b: { key: string | number }) =>
+      String(a.key) < String(b.key) ? -1 : 1;
+    expect(
+      ss
+        .top(k)
+        .map(({ key, count, error }) => ({ key, count, error }))
+        .sort(byKey),
+    ).toEqual(naive.sort(byKey));
     expect(ss.get('absent')).toBeUndefined();
   });
 });
