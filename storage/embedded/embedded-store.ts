@@ -1,0 +1,461 @@
+/**
+ * The embedded store: the {@link Store} on DuckDB, in `<dataDir>/flowcast.duckdb`, used when no
+ * InfluxDB is configured. One table per measurement of design section 4 (tables.ts), written in
+ * batches: `write()` only queues; a batch goes when `batchSize` points wait or `flushIntervalMs` after
+ * the first of them, through appenders in one transaction per batch. Reads run on a second
+ * connection and see committed batches only. Every statement takes its values as parameters.
+ *
+ * A failed transaction is rolled back and its points are kept in memory (`spoolPoints`) for the next
+ * batch, up to `maxQueued` queued points, beyond which the oldest are dropped and counted
+ * (`spoolDropped`). Rows older than `retentionDays` are deleted at start and every
+ * `retentionIntervalMs`. The constructor only builds; `start()` opens the file and creates or
+ * completes the tables; `stop()` writes what is queued and closes.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import type { Logger } from 'pino';
+import type {
+  ExporterInfo,
+  ForecastSample,
+  InterfaceRef,
+  Point,
+  ProtocolTotal,
+  Row,
+  Store,
+  StoreStats,
+  TimeRange,
+  TopTalker,
+  TrafficQuery,
+  TrafficSample,
+} from '../store.js';
+import { EmbeddedStoreError } from './errors.js';
+import { append, ddl, type Encoded, encode, ident, TABLES, type Table, toRow } from './tables.js';
+
+/** Configuration and dependencies of an {@link EmbeddedStore}. */
+export interface EmbeddedStoreOptions {
+  /** The database is `<dataDir>/flowcast.duckdb`. */
+  readonly dataDir: string;
+  /** Rows older than this many days are deleted. */
+  readonly retentionDays?: number;
+  /** Points that make a batch go at once. */
+  readonly batchSize?: number;
+  /** How long a point may wait for its batch. */
+  readonly flushIntervalMs?: number;
+  /** How often old rows are deleted. */
+  readonly retentionIntervalMs?: number;
+  /** Points held in memory (queued, or kept after a failed write) before the oldest are dropped. */
+  readonly maxQueued?: number;
+  /** DuckDB `memory_limit`: the collector shares its machine. */
+  readonly memoryLimit?: string;
+  /** DuckDB worker threads. */
+  readonly threads?: number;
+  readonly log: Logger;
+}
+
+/** The defaults user options are spread over. */
+export const EMBEDDED_STORE_DEFAULTS = {
+  retentionDays: 30,
+  batchSize: 5000,
+  flushIntervalMs: 1000,
+  retentionIntervalMs: 60 * 60_000,
+  maxQueued: 200_000,
+  memoryLimit: '512MB',
+  threads: 2,
+} as const;
+
+const DAY_MS = 86_400_000;
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
+
+type Cells = Record<string, unknown>;
+
+const num = (value: unknown): number =>
+  typeof value === 'bigint' || typeof value === 'number' ? Number(value) : 0;
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+const ms = (time: number): bigint => BigInt(Math.floor(time));
+
+/**
+ * A WHERE clause: each condition whose value is defined, with the value appended to `params`, and the
+ * `fixed` conditions as given.
+ */
+function where(
+  params: DuckDBValue[],
+  conditions: readonly [column: string, op: string, value: DuckDBValue | undefined][],
+  ...fixed: string[]
+): string {
+  const parts: string[] = [...fixed];
+  for (const [column, op, value] of conditions) {
+    if (value === undefined) continue;
+    params.push(value);
+    parts.push(`${ident(column)} ${op} $${params.length}`);
+  }
+  return parts.length === 0 ? '' : `WHERE ${parts.join(' AND ')}`;
+}
+
+function positive(what: string, value: number): number {
+  if (!(Number.isFinite(value) && value > 0)) {
+    throw new EmbeddedStoreError('FLOWCAST_EMBEDDED_ARGUMENT', `${what} must be positive, got ${value}`);
+  }
+  return value;
+}
+
+/** The {@link Store} on an embedded DuckDB database. */
+export class EmbeddedStore implements Store {
+  readonly stats: StoreStats = {
+    pointsWritten: 0,
+    writeErrors: 0,
+    spoolPoints: 0,
+    spoolDropped: 0,
+    rejected: 0,
+  };
+  /** The database file. */
+  readonly path: string;
+  private readonly o: Required<EmbeddedStoreOptions>;
+  private instance: DuckDBInstance | undefined;
+  private writer: DuckDBConnection | undefined;
+  private reader: DuckDBConnection | undefined;
+  private queue: Point[] = [];
+  /** Points of a failed transaction, written first in the next one. */
+  private retry: Point[] = [];
+  /** Every statement on the writer connection runs in this order. */
+  private chain: Promise<void> = Promise.resolve();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private lastRefusalLog = 0;
+
+  constructor(options: EmbeddedStoreOptions) {
+    this.o = { ...EMBEDDED_STORE_DEFAULTS, ...options };
+    this.path = join(this.o.dataDir, 'flowcast.duckdb');
+  }
+
+  async start(): Promise<void> {
+    if (this.instance !== undefined) return;
+    await mkdir(this.o.dataDir, { recursive: true });
+    const instance = await DuckDBInstance.create(this.path, {
+      memory_limit: this.o.memoryLimit,
+      threads: String(this.o.threads),
+    });
+    try {
+      const writer = await instance.connect();
+      for (const table of TABLES.values()) for (const statement of ddl(table)) await writer.run(statement);
+      this.reader = await instance.connect();
+      this.writer = writer;
+      this.instance = instance;
+    } catch (cause) {
+      instance.closeSync();
+      throw new EmbeddedStoreError('FLOWCAST_EMBEDDED_QUERY', `cannot open ${this.path}: ${String(cause)}`, {
+        cause,
+      });
+    }
+    // Old rows that cannot be deleted are no reason not to collect: logged, tried again later.
+    const retention = () =>
+      this.applyRetention().catch((err: unknown) =>
+        this.o.log.error({ err }, 'embedded store retention failed'),
+      );
+    this.retentionTimer = setInterval(retention, this.o.retentionIntervalMs);
+    this.retentionTimer.unref();
+    await retention();
+    this.o.log.info({ path: this.path, retentionDays: this.o.retentionDays }, 'embedded store opened');
+    if (this.queue.length > 0) await this.flush();
+  }
+
+  async stop(): Promise<void> {
+    if (this.instance === undefined) return;
+    clearInterval(this.retentionTimer);
+    await this.flush();
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.reader?.closeSync();
+    this.writer?.closeSync();
+    this.instance.closeSync();
+    this.reader = undefined;
+    this.writer = undefined;
+    this.instance = undefined;
+  }
+
+  write(points: readonly Point[]): void {
+    for (const p of points) this.queue.push(p);
+    const excess = this.queue.length + this.retry.length - this.o.maxQueued;
+    if (excess > 0) this.drop(excess);
+    if (this.writer === undefined) return;
+    if (this.queue.length >= this.o.batchSize) void this.flush();
+    else if (this.flushTimer === undefined && this.queue.length > 0) {
+      this.flushTimer = setTimeout(() => void this.flush(), this.o.flushIntervalMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Writes everything queued (before `start()` nothing can be written: it stays queued). */
+  flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.writer === undefined || (this.queue.length === 0 && this.retry.length === 0)) return this.chain;
+    const batch = this.queue;
+    this.queue = [];
+    this.chain = this.chain.then(() => this.writeBatch(batch));
+    return this.chain;
+  }
+
+  /** Deletes the rows older than the retention period; resolves to how many went. */
+  applyRetention(now = Date.now()): Promise<number> {
+    const cutoff = ms(now - this.o.retentionDays * DAY_MS);
+    const run = this.chain.then(() => this.deleteBefore(cutoff));
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async traffic(q: TrafficQuery): Promise<TrafficSample[]> {
+    const step = ms(positive('stepSeconds', q.stepSeconds) * 1000);
+    const params: DuckDBValue[] = [step];
+    const filter = where(params, [
+      ['time', '>=', ms(q.from)],
+      ['time', '<', ms(q.to)],
+      ['exporter', '=', q.exporter],
+      ['ifIndex', '=', q.ifIndex === undefined ? undefined : String(q.ifIndex)],
+      ['direction', '=', q.direction],
+    ]);
+    const rows = await this.query(
+      `SELECT (time // $1) * $1 AS bucket, sum(bytes) AS bytes, sum(packets) AS packets, sum(flows) AS flows
+       FROM traffic ${filter} GROUP BY bucket ORDER BY bucket`,
+      params,
+    );
+    return rows.map((r) => ({
+      time: num(r['bucket']),
+      bytes: num(r['bytes']),
+      packets: num(r['packets']),
+      flows: num(r['flows']),
+    }));
+  }
+
+  async topTalkers(
+    q: TimeRange & { side: 'src' | 'dst'; exporter?: string; limit: number },
+  ): Promise<TopTalker[]> {
+    const params: DuckDBValue[] = [];
+    const filter = where(
+      params,
+      [
+        ['side', '=', q.side],
+        ['time', '>=', ms(q.from)],
+        ['time', '<', ms(q.to)],
+        ['exporter', '=', q.exporter],
+      ],
+      'addr IS NOT NULL',
+    );
+    params.push(BigInt(Math.ceil(positive('limit', q.limit))));
+    const rows = await this.query(
+      `SELECT addr, coalesce(sum(bytes), 0) AS bytes, coalesce(sum(packets), 0) AS packets
+       FROM top_talkers ${filter} GROUP BY addr ORDER BY bytes DESC, packets DESC, addr LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => ({ addr: text(r['addr']), bytes: num(r['bytes']), packets: num(r['packets']) }));
+  }
+
+  async protocols(q: TimeRange & { exporter?: string }): Promise<ProtocolTotal[]> {
+    const params: DuckDBValue[] = [];
+    const filter = where(params, [
+      ['time', '>=', ms(q.from)],
+      ['time', '<', ms(q.to)],
+      ['exporter', '=', q.exporter],
+    ]);
+    const rows = await this.query(
+      `SELECT coalesce(protocol, '') AS protocol, coalesce(service, '') AS service, coalesce(sum(bytes), 0) AS bytes,
+         coalesce(sum(packets), 0) AS packets, coalesce(sum(flows), 0) AS flows
+       FROM traffic_protocol ${filter} GROUP BY ALL ORDER BY bytes DESC, packets DESC, protocol, service`,
+      params,
+    );
+    return rows.map((r) => ({
+      protocol: text(r['protocol']),
+      service: text(r['service']),
+      bytes: num(r['bytes']),
+      packets: num(r['packets']),
+      flows: num(r['flows']),
+    }));
+  }
+
+  async exporters(): Promise<ExporterInfo[]> {
+    const rows = await this.query(
+      'SELECT exporter, max(time) AS last FROM collector WHERE exporter IS NOT NULL GROUP BY exporter ORDER BY exporter',
+      [],
+    );
+    return rows.map((r) => ({ exporter: text(r['exporter']), lastSeen: num(r['last']) }));
+  }
+
+  async interfaces(): Promise<InterfaceRef[]> {
+    const rows = await this.query(
+      `SELECT exporter, TRY_CAST("ifIndex" AS BIGINT) AS "ifIndex",
+         coalesce(arg_max("ifName", time) FILTER (WHERE "ifName" IS NOT NULL), '') AS "ifName"
+       FROM traffic WHERE exporter IS NOT NULL AND TRY_CAST("ifIndex" AS BIGINT) IS NOT NULL
+       GROUP BY exporter, TRY_CAST("ifIndex" AS BIGINT) ORDER BY exporter, "ifIndex"`,
+      [],
+    );
+    return rows.map((r) => ({
+      exporter: text(r['exporter']),
+      ifIndex: num(r['ifIndex']),
+      ifName: text(r['ifName']),
+    }));
+  }
+
+  async forecasts(q: { series: string; from?: number; to?: number }): Promise<ForecastSample[]> {
+    const params: DuckDBValue[] = [];
+    const filter = where(params, [
+      ['series', '=', q.series],
+      ['time', '>=', q.from === undefined ? undefined : ms(q.from)],
+      ['time', '<', q.to === undefined ? undefined : ms(q.to)],
+    ]);
+    const rows = await this.query(
+      `SELECT time, yhat, lower, upper FROM forecast ${filter} ORDER BY time`,
+      params,
+    );
+    const value = (v: unknown) => (v === null ? Number.NaN : num(v));
+    return rows.map((r) => ({
+      time: num(r['time']),
+      yhat: value(r['yhat']),
+      lower: value(r['lower']),
+      upper: value(r['upper']),
+    }));
+  }
+
+  async capacity(): Promise<Row[]> {
+    const table = this.table('capacity');
+    const rows = await this.query(
+      `SELECT * FROM capacity
+       QUALIFY row_number() OVER (PARTITION BY exporter, "ifIndex", direction ORDER BY time DESC) = 1
+       ORDER BY exporter, "ifIndex", direction`,
+      [],
+    );
+    return rows.map((r) => toRow(table, r));
+  }
+
+  async anomalies(q: TimeRange & { kind?: string }): Promise<Row[]> {
+    const table = this.table('anomaly');
+    const params: DuckDBValue[] = [];
+    const filter = where(params, [
+      ['time', '>=', ms(q.from)],
+      ['time', '<', ms(q.to)],
+      ['kind', '=', q.kind],
+    ]);
+    const rows = await this.query(`SELECT * FROM anomaly ${filter} ORDER BY time`, params);
+    return rows.map((r) => toRow(table, r));
+  }
+
+  async rows(measurement: string, q: TimeRange): Promise<Row[]> {
+    const table = TABLES.get(measurement);
+    if (table === undefined) return [];
+    const params: DuckDBValue[] = [];
+    const filter = where(params, [
+      ['time', '>=', ms(q.from)],
+      ['time', '<', ms(q.to)],
+    ]);
+    const rows = await this.query(`SELECT * FROM ${ident(table.name)} ${filter} ORDER BY time`, params);
+    return rows.map((r) => toRow(table, r));
+  }
+
+  private table(name: string): Table {
+    return TABLES.get(name)!;
+  }
+
+  private async query(sql: string, params: DuckDBValue[]): Promise<Cells[]> {
+    const reader = this.reader;
+    if (reader === undefined)
+      throw new EmbeddedStoreError('FLOWCAST_EMBEDDED_NOT_STARTED', 'the embedded store is not started');
+    try {
+      return (await reader.runAndReadAll(sql, params)).getRowObjectsJS();
+    } catch (cause) {
+      throw new EmbeddedStoreError('FLOWCAST_EMBEDDED_QUERY', `query failed: ${String(cause)}`, { cause });
+    }
+  }
+
+  /** Drops the oldest points held in memory (those kept for retry first). */
+  private drop(count: number): void {
+    const fromRetry = Math.min(count, this.retry.length);
+    this.retry.splice(0, fromRetry);
+    this.queue.splice(0, count - fromRetry);
+    this.stats.spoolDropped += count;
+    this.stats.spoolPoints = this.retry.length;
+  }
+
+  /** One transaction for the points kept from a failed batch and `batch`; never rejects. */
+  private async writeBatch(batch: readonly Point[]): Promise<void> {
+    const writer = this.writer;
+    const points = this.retry.length === 0 ? batch : [...this.retry, ...batch];
+    this.retry = [];
+    this.stats.spoolPoints = 0;
+    if (writer === undefined) {
+      this.queue = [...points, ...this.queue];
+      return;
+    }
+    const rows = new Map<Table, Encoded[]>();
+    const accepted: Point[] = [];
+    let refused = 0;
+    for (const p of points) {
+      const table = TABLES.get(p.measurement);
+      const row = table === undefined ? undefined : encode(table, p);
+      if (table === undefined || row === undefined) {
+        refused++;
+        continue;
+      }
+      const list = rows.get(table);
+      if (list === undefined) rows.set(table, [row]);
+      else list.push(row);
+      accepted.push(p);
+    }
+    if (refused > 0) this.refused(refused);
+    if (accepted.length === 0) return;
+    try {
+      await writer.run('BEGIN TRANSACTION');
+      for (const [table, list] of rows) {
+        const appender = await writer.createAppender(table.name);
+        try {
+          for (const row of list) append(appender, row);
+          appender.closeSync();
+        } catch (err) {
+          try {
+            appender.closeSync();
+          } catch {
+            // Already failed: the first error is the one worth reporting.
+          }
+          throw err;
+        }
+      }
+      await writer.run('COMMIT');
+      this.stats.pointsWritten += accepted.length;
+    } catch (err) {
+      await writer.run('ROLLBACK').catch(() => undefined);
+      this.stats.writeErrors++;
+      this.retry = accepted;
+      const excess = this.queue.length + this.retry.length - this.o.maxQueued;
+      if (excess > 0) this.drop(excess);
+      this.stats.spoolPoints = this.retry.length;
+      this.o.log.error(
+        { err, points: accepted.length },
+        'embedded store write failed; points kept for the next batch',
+      );
+    }
+  }
+
+  private refused(count: number): void {
+    this.stats.rejected += count;
+    const now = Date.now();
+    if (now - this.lastRefusalLog < REFUSAL_LOG_INTERVAL_MS) return;
+    this.lastRefusalLog = now;
+    this.o.log.warn(
+      { points: count, rejectedTotal: this.stats.rejected },
+      'points that do not fit the schema were refused',
+    );
+  }
+
+  private async deleteBefore(cutoff: bigint): Promise<number> {
+    const writer = this.writer;
+    if (writer === undefined) return 0;
+    let deleted = 0;
+    for (const table of TABLES.values()) {
+      deleted += (await writer.run(`DELETE FROM ${ident(table.name)} WHERE time < $1`, [cutoff])).rowsChanged;
+    }
+    // Hands the space of deleted rows back to the file.
+    if (deleted > 0) await writer.run('CHECKPOINT');
+    return deleted;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The store interface: what the collector writes through and the API and analytics read through.
+ * Two adapters implement it (InfluxDB in influx/, the embedded DuckDB store in embedded/) and both
+ * run the one contract suite in store.contract.ts. The schema is design section 4 (a contract).
+ */
+
+/** A field value as stored. Integers are written as InfluxDB `i` integers (never `u`). */
+export type StoredValue = number | bigint | string | boolean;
+
+/** One point of a measurement in design section 4. */
+export interface Point {
+  readonly measurement: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly fields: Readonly<Record<string, StoredValue>>;
+  /** Unix milliseconds: the start of the rollup interval (or the forecast's future time). */
+  readonly time: number;
+}
+
+export interface TimeRange {
+  /** Unix milliseconds, inclusive. */
+  readonly from: number;
+  /** Unix milliseconds, exclusive. */
+  readonly to: number;
+}
+
+export interface TrafficQuery extends TimeRange {
+  readonly exporter?: string;
+  readonly ifIndex?: number;
+  readonly direction?: 'in' | 'out';
+  /** Bucket width in seconds; the series is summed per bucket. */
+  readonly stepSeconds: number;
+}
+
+export interface TrafficSample {
+  /** Bucket start, Unix milliseconds. */
+  readonly time: number;
+  readonly bytes: number;
+  readonly packets: number;
+  readonly flows: number;
+}
+
+export interface TopTalker {
+  readonly addr: string;
+  readonly bytes: number;
+  readonly packets: number;
+}
+
+export interface ProtocolTotal {
+  readonly protocol: string;
+  readonly service: string;
+  readonly bytes: number;
+  readonly packets: number;
+  readonly flows: number;
+}
+
+export interface ExporterInfo {
+  readonly exporter: string;
+  /** Unix milliseconds of the last collector point. */
+  readonly lastSeen: number;
+}
+
+export interface InterfaceRef {
+  readonly exporter: string;
+  readonly ifIndex: number;
+  readonly ifName: string;
+}
+
+export interface ForecastSample {
+  readonly time: number;
+  readonly yhat: number;
+  readonly lower: number;
+  readonly upper: number;
+}
+
+/** A stored row of a measurement: tags and fields flattened, with its time. */
+export interface Row {
+  readonly time: number;
+  readonly [key: string]: string | number | boolean | null;
+}
+
+/** Counters every store keeps (exported on /metrics). */
+export interface StoreStats {
+  pointsWritten: number;
+  writeErrors: number;
+  /** Points in the durable spool, waiting to be written. */
+  spoolPoints: number;
+  /** Points dropped because the spool was full (oldest first). */
+  spoolDropped: number;
+  /** Points refused by the database as malformed (HTTP 400), not retried. */
+  rejected: number;
+}
+
+export interface Store {
+  /** Opens the database (and replays the spool); nothing happens before start. */
+  start(): Promise<void>;
+  /** Flushes everything buffered, then closes. */
+  stop(): Promise<void>;
+  /** Queues points for writing; never blocks and never throws (failures are spooled and counted). */
+  write(points: readonly Point[]): void;
+  /** Resolves once every point queued so far is written or durably spooled. */
+  flush(): Promise<void>;
+  readonly stats: StoreStats;
+
+  traffic(q: TrafficQuery): Promise<TrafficSample[]>;
+  topTalkers(q: TimeRange & { side: 'src' | 'dst'; exporter?: string; limit: number }): Promise<TopTalker[]>;
+  protocols(q: TimeRange & { exporter?: string }): Promise<ProtocolTotal[]>;
+  exporters(): Promise<ExporterInfo[]>;
+  interfaces(): Promise<InterfaceRef[]>;
+  forecasts(q: { series: string; from?: number; to?: number }): Promise<ForecastSample[]>;
+  /** The latest `capacity` point per (exporter, ifIndex, direction). */
+  capacity(): Promise<Row[]>;
+  anomalies(q: TimeRange & { kind?: string }): Promise<Row[]>;
+  /** Raw rows of one measurement over a range (used by tests and the evaluation harness). */
+  rows(measurement: string, q: TimeRange): Promise<Row[]>;
+}
