@@ -100,6 +100,19 @@ export const configSchema = z.strictObject({
       dataDir: z.string().min(1).default('./data'),
       /** Rollup interval in seconds. */
       rollupInterval: z.number().int().min(1).max(3600).default(60),
+      /** Ranks written to top_talkers per exporter, side and interval. */
+      topTalkers: z.number().int().min(1).max(1000).default(10),
+      /** Embedded store: days of data kept. */
+      retentionDays: z.number().positive().default(30),
+      /** InfluxDB: the most the on-disk spool of unwritten points may hold (MiB). */
+      spoolMaxMegabytes: z.number().positive().default(256),
+      /** Raw flow records in the `flows` measurement: off by default, one in `sampleOneIn` when on. */
+      rawFlows: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          sampleOneIn: z.number().int().min(1).default(100),
+        })
+        .prefault({}),
       influx: z
         .strictObject({
           url: z.url().optional(),

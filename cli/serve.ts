@@ -1,12 +1,24 @@
 /**
  * The composition root of `flowcast serve`: builds every component from the configuration in
- * dependency order, starts them in that order, and stops them in reverse on SIGINT/SIGTERM.
+ * dependency order (store, rollup, collector, HTTP), starts them in that order, and stops them in
+ * reverse on SIGINT/SIGTERM, so the collector drains into the rollup, the rollup emits its open
+ * windows into the store, and the store flushes (or spools) before the process exits.
  */
 import { resolve } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { HttpServer } from '../api/server.js';
+import type { DecodedRecord } from '../collector/flow.js';
 import { ElementRegistry } from '../collector/ie/registry.js';
+import { registerRollupMetrics } from '../collector/metrics.js';
+import { RawFlowSampler } from '../collector/raw-flows.js';
+import { type CollectorCounters, Rollup } from '../collector/rollup.js';
+import { RollupService } from '../collector/rollup-service.js';
 import { Collector } from '../collector/service.js';
+import type { FlowState } from '../collector/state.js';
+import { EmbeddedStore } from '../storage/embedded/embedded-store.js';
+import { InfluxStore } from '../storage/influx/influx-store.js';
+import { registerStoreMetrics } from '../storage/metrics.js';
+import type { Store } from '../storage/store.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -18,8 +30,50 @@ export interface Component {
 export interface Service {
   readonly collector: Collector;
   readonly http: HttpServer;
+  readonly store: Store;
+  readonly rollup: Rollup;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** The store the configuration asks for: InfluxDB when a URL is set, the embedded one otherwise. */
+export function buildStore(config: Config, dataDir: string, log: Logger): Store {
+  const influx = config.storage.influx;
+  if (influx.url === undefined) {
+    return new EmbeddedStore({
+      dataDir,
+      retentionDays: config.storage.retentionDays,
+      log: log.child({ component: 'store' }),
+    });
+  }
+  return new InfluxStore({
+    url: influx.url,
+    database: influx.database,
+    ...(influx.token !== undefined && { token: influx.token }),
+    ...(influx.username !== undefined && { username: influx.username }),
+    ...(influx.password !== undefined && { password: influx.password }),
+    dataDir,
+    spoolMaxBytes: config.storage.spoolMaxMegabytes * 1024 * 1024,
+    log: log.child({ component: 'store' }),
+  });
+}
+
+/** Cumulative decoder counters per exporter and version, for the `collector` measurement. */
+function* collectorCounters(state: FlowState): Iterable<CollectorCounters> {
+  for (const e of state.exporters.values()) {
+    for (const [version, v] of e.counters.byVersion) {
+      yield {
+        exporter: e.address,
+        version,
+        packets: v.packets,
+        records: v.records,
+        decodeErrors: v.decodeErrors,
+        missingTemplates: v.missingTemplates,
+        sequenceGaps: e.sequenceGapsOf(version),
+        dropped: v.dropped,
+      };
+    }
+  }
 }
 
 /** Builds the service; nothing listens or writes until `start()`. */
@@ -28,6 +82,30 @@ export function buildService(config: Config, log: Logger): Service {
   collectDefaultMetrics({ register: metrics, prefix: 'flowcast_process_' });
   const c = config.collector;
   const dataDir = resolve(config.storage.dataDir);
+
+  const store = buildStore(config, dataDir, log);
+  registerStoreMetrics(metrics, store);
+
+  let state: FlowState | undefined;
+  const intervalMs = config.storage.rollupInterval * 1000;
+  const rollup = new Rollup(
+    { intervalMs, topN: config.storage.topTalkers },
+    {
+      sink: (points) => store.write(points),
+      interfaceName: (exporter, ifIndex) => state?.exporters.get(exporter)?.interfaces.get(ifIndex)?.name,
+      collectorCounters: () => (state === undefined ? [] : collectorCounters(state)),
+    },
+  );
+  const rollupService = new RollupService(rollup, Math.min(5000, intervalMs / 4));
+  const rawFlows = config.storage.rawFlows.enabled
+    ? new RawFlowSampler(config.storage.rawFlows.sampleOneIn, (points) => store.write(points))
+    : undefined;
+  const sink = (records: readonly DecodedRecord[]): void => {
+    const now = Date.now();
+    rollup.ingest(records, now);
+    rawFlows?.ingest(records, now);
+  };
+
   const sampling = new Map(
     Object.entries(c.exporters).map(([address, e]) => [
       address,
@@ -58,25 +136,42 @@ export function buildService(config: Config, log: Logger): Service {
       log: log.child({ component: 'collector' }),
       registry: new ElementRegistry(c.enterpriseElements),
       metrics,
-      sink: () => {},
+      sink,
     },
   );
+  state = collector.state;
+  registerRollupMetrics(metrics, rollup);
+
   const http = new HttpServer(config.http, {
     log: log.child({ component: 'http' }),
     metrics,
-    health: () => ({ exporters: collector.state.exporters.size, queue: collector.queue.length }),
+    health: () => ({
+      exporters: collector.state.exporters.size,
+      queue: collector.queue.length,
+      store: store instanceof InfluxStore ? 'influxdb' : 'embedded',
+      spooledPoints: store.stats.spoolPoints,
+    }),
   });
 
-  const components: Component[] = [collector, http];
+  const components: Component[] = [store, rollupService, collector, http];
   const started: Component[] = [];
   return {
     collector,
     http,
+    store,
+    rollup,
     async start() {
       for (const component of components) {
         await component.start();
         started.push(component);
       }
+      log.info(
+        {
+          store: store instanceof InfluxStore ? config.storage.influx.url : `embedded (${dataDir})`,
+          rollupInterval: config.storage.rollupInterval,
+        },
+        'flowcast started',
+      );
     },
     async stop() {
       while (started.length > 0) {

@@ -4,10 +4,11 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ReceiveQueue } from './queue.js';
+import type { Rollup, RollupStats } from './rollup.js';
 import type { ExporterState, FlowState } from './state.js';
 
 /** A counter whose value is copied from our own bookkeeping at scrape time. */
-function mirroredCounter<L extends string>(
+export function mirroredCounter<L extends string>(
   registry: Registry,
   name: string,
   help: string,
@@ -195,6 +196,51 @@ export function registerCollectorMetrics(registry: Registry, state: FlowState, q
     registers: [registry],
     collect() {
       this.set(state.exporters.size);
+    },
+  });
+}
+
+const ROLLUP_COUNTERS: ReadonlyArray<[keyof RollupStats, string, string]> = [
+  ['records', 'flowcast_rollup_records_total', 'Flow records rolled up'],
+  [
+    'late',
+    'flowcast_rollup_late_records_total',
+    'Records whose interval was already written, added to the current one',
+  ],
+  [
+    'early',
+    'flowcast_rollup_early_records_total',
+    'Records stamped more than an interval ahead, added to the current one',
+  ],
+  [
+    'untimed',
+    'flowcast_rollup_untimed_records_total',
+    'Records without start or end time, placed at receipt',
+  ],
+  [
+    'withoutInIf',
+    'flowcast_rollup_records_without_input_interface_total',
+    'Records with no input interface (no inbound traffic point)',
+  ],
+  [
+    'withoutOutIf',
+    'flowcast_rollup_records_without_output_interface_total',
+    'Records with no output interface (no outbound traffic point)',
+  ],
+  ['saturated', 'flowcast_rollup_saturated_values_total', 'Sums clamped to the 64-bit integer range'],
+  ['pointsEmitted', 'flowcast_rollup_points_total', 'Points the rollup handed to the store'],
+];
+
+export function registerRollupMetrics(registry: Registry, rollup: Rollup): void {
+  for (const [key, name, help] of ROLLUP_COUNTERS) {
+    mirroredCounter(registry, name, help, [], (set) => set({}, rollup.stats[key]));
+  }
+  new Gauge({
+    name: 'flowcast_rollup_open_windows',
+    help: 'Rollup intervals not yet written',
+    registers: [registry],
+    collect() {
+      this.set(rollup.openWindows);
     },
   });
 }
