@@ -4,14 +4,14 @@
  */
 import { cpus } from 'node:os';
 import { benchDecode } from './decode.bench.js';
+import { benchInflux } from './influx.bench.js';
 import type { BenchResult } from './measure.js';
+import { benchRollup } from './rollup.bench.js';
 
-const results: BenchResult[] = [...benchDecode()];
+const results: BenchResult[] = [...benchDecode(), ...(await benchRollup()), ...(await benchInflux())];
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(
-  `flowcast benchmarks — node ${process.version}, ${cpus().length} cores (${cpu}); medians of ${results[0]?.runs ?? 0} runs\n`,
-);
+console.log(`flowcast benchmarks — node ${process.version}, ${cpus().length} cores (${cpu}); medians\n`);
 const width = Math.max(...results.map((r) => r.name.length));
 for (const r of results) {
   const fmt = (v: number) => Math.round(v).toLocaleString('en');
