@@ -117,6 +117,8 @@ export const configSchema = z.strictObject({
         .strictObject({
           url: z.url().optional(),
           database: z.string().min(1).default('flowcast'),
+          /** InfluxDB 2.x organisation (needed by /api/v2/write with a token; not used by 1.x and 3.x). */
+          org: z.string().min(1).optional(),
           token: z.string().min(1).optional(),
           username: z.string().min(1).optional(),
           password: z.string().min(1).optional(),
@@ -148,6 +150,7 @@ export const ENVIRONMENT: ReadonlyArray<{
   { name: 'FLOWCAST_ROLLUP_INTERVAL', path: ['storage', 'rollupInterval'], type: 'number' },
   { name: 'FLOWCAST_INFLUX_URL', path: ['storage', 'influx', 'url'], type: 'string' },
   { name: 'FLOWCAST_INFLUX_DATABASE', path: ['storage', 'influx', 'database'], type: 'string' },
+  { name: 'FLOWCAST_INFLUX_ORG', path: ['storage', 'influx', 'org'], type: 'string' },
   { name: 'FLOWCAST_INFLUX_TOKEN', path: ['storage', 'influx', 'token'], type: 'string' },
   { name: 'FLOWCAST_INFLUX_USERNAME', path: ['storage', 'influx', 'username'], type: 'string' },
   { name: 'FLOWCAST_INFLUX_PASSWORD', path: ['storage', 'influx', 'password'], type: 'string' },

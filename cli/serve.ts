@@ -49,6 +49,7 @@ export function buildStore(config: Config, dataDir: string, log: Logger): Store 
   return new InfluxStore({
     url: influx.url,
     database: influx.database,
+    ...(influx.org !== undefined && { org: influx.org }),
     ...(influx.token !== undefined && { token: influx.token }),
     ...(influx.username !== undefined && { username: influx.username }),
     ...(influx.password !== undefined && { password: influx.password }),
