@@ -14,6 +14,7 @@
 import { pathToFileURL } from 'node:url';
 import { FlowRecord } from '../collector/flow.js';
 import { Rollup } from '../collector/rollup.js';
+import { prng } from '../test/support/random.js';
 
 const RECORDS = 300_000;
 const BATCH = 512;
@@ -26,18 +27,6 @@ const IPV6_SHARE = 0.1;
 const SPAN_MS = 5 * 60_000;
 const T0 = 1_700_000_040_000;
 const SERVER_PORTS = [443, 80, 53, 22, 123, 25, 3306, 8080, 993, 5432];
-
-/** mulberry32: the same records on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeRecords(): FlowRecord[] {
   const random = prng(42);

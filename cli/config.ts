@@ -7,34 +7,10 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ABSTRACT_TYPES } from '../collector/ie/types.js';
 
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().positive();
-const abstractTypes = [
-  'unsigned8',
-  'unsigned16',
-  'unsigned32',
-  'unsigned64',
-  'signed8',
-  'signed16',
-  'signed32',
-  'signed64',
-  'float32',
-  'float64',
-  'boolean',
-  'macAddress',
-  'octetArray',
-  'string',
-  'dateTimeSeconds',
-  'dateTimeMilliseconds',
-  'dateTimeMicroseconds',
-  'dateTimeNanoseconds',
-  'ipv4Address',
-  'ipv6Address',
-  'basicList',
-  'subTemplateList',
-  'subTemplateMultiList',
-] as const;
 
 const exporterSchema = z.strictObject({
   /** Rate used when the exporter states none. */
@@ -78,7 +54,7 @@ export const configSchema = z.strictObject({
             pen: z.number().int().min(1).max(0xffff_ffff),
             id: z.number().int().min(0).max(0x7fff),
             name: z.string().min(1),
-            type: z.enum(abstractTypes),
+            type: z.enum(ABSTRACT_TYPES),
           }),
         )
         .default([]),

@@ -4,6 +4,7 @@
  * the same compression rules independently), dotted-quad IPv4 and MAC text.
  */
 import { describe, expect, it } from 'vitest';
+import { prng } from '../test/support/random.js';
 import { formatIPv4, formatIPv6, formatMac } from './addr.js';
 
 /** The 16 bytes of an address given as eight 16-bit groups. */
@@ -14,18 +15,6 @@ function v6(...groups: number[]): Uint8Array {
     bytes[2 * i + 1] = group & 0xff;
   });
   return bytes;
-}
-
-/** Deterministic PRNG (mulberry32) so a failing random case can be reproduced. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('formatIPv6 (RFC 5952)', () => {

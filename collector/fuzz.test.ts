@@ -15,22 +15,11 @@ import {
   VARIABLE_LENGTH,
   v9Datagram,
 } from '../test/support/encoder.js';
+import { prng } from '../test/support/random.js';
 import { decodeDatagram } from './decode.js';
 import type { DecodedRecord } from './flow.js';
 import { ElementRegistry } from './ie/registry.js';
 import { FlowState } from './state.js';
-
-/** mulberry32: a small, well-mixed seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function corpus(): Uint8Array[] {
   const dir = join(import.meta.dirname, '..', 'test', 'fixtures', 'telegraf');
@@ -144,7 +133,7 @@ function mutate(seed: Uint8Array, r: () => number): Uint8Array {
 describe('fuzz', () => {
   it('decodes 50,000 mutated datagrams without throwing, with bounded output and state', () => {
     const seeds = corpus();
-    const r = rng(20_261_123);
+    const r = prng(20_261_123);
     const state = new FlowState(new ElementRegistry(), {
       maxTemplatesPerExporter: 64,
       maxExporters: 8,

@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatIPv6 } from '../../collector/addr.js';
 import { classicPcap, ethernetFrame, ipPacket, parseIp, type Transport } from './pcap-writer.js';
+import { prng } from './random.js';
 import { findExecutable } from './tools.js';
 
 let availability: boolean | undefined;
@@ -164,18 +165,6 @@ export interface TrafficPacket {
   dstPort: number;
   /** Length of the IP packet (header included): what NetFlow counts as bytes. */
   ipLength: number;
-}
-
-/** Deterministic PRNG (mulberry32), uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** RFC 5952 text of an IPv6 address, as exporters' records will be compared in. */
