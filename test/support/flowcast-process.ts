@@ -1,0 +1,332 @@
+/**
+ * Test support: `flowcast serve` as a real child process (`node --import tsx cli/flowcast.ts serve`
+ * from the repository root), configured through its FLOWCAST_* environment variables, listening on
+ * loopback only and on ports the kernel picks (port 0; the bound ports are read from its JSON log
+ * lines), plus what end-to-end tests need around it: its Prometheus metrics, bounded polling, and
+ * UDP exporters with their own loopback source addresses.
+ *
+ * Every child started here is killed with SIGKILL if the test process exits while it still runs,
+ * so a failing or timed-out test leaves no collector behind.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+
+/** Children still running, killed when the test process exits. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/** Settings of one `flowcast serve` process; everything else is left at its default. */
+export interface FlowcastOptions {
+  /** FLOWCAST_DATA_DIR. */
+  readonly dataDir: string;
+  /** FLOWCAST_ROLLUP_INTERVAL, seconds. */
+  readonly rollupInterval: number;
+  /** FLOWCAST_INFLUX_URL; unset: the embedded store. */
+  readonly influxUrl?: string;
+  /** FLOWCAST_INFLUX_DATABASE. */
+  readonly influxDatabase?: string;
+  /** FLOWCAST_LOG_LEVEL; info unless set. */
+  readonly logLevel?: string;
+  /** How long start-up may take before the process is killed (ms, default 30000). */
+  readonly startTimeoutMs?: number;
+}
+
+/** One JSON log line (pino). */
+export type LogLine = Record<string, unknown> & { msg?: string };
+
+/** One sample of the Prometheus text format. */
+export interface Sample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/** A scrape of `/metrics`. */
+export class Metrics {
+  constructor(readonly samples: readonly Sample[]) {}
+
+  /** Parses the Prometheus text exposition format (comments skipped). */
+  static parse(text: string): Metrics {
+    const samples: Sample[] = [];
+    for (const line of text.split('\n')) {
+      if (line === '' || line.startsWith('#')) continue;
+      const m = /^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+      if (m === null) continue;
+      const labels: Record<string, string> = {};
+      for (const l of (m[2] ?? '').matchAll(/([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+        labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+      }
+      samples.push({ name: m[1]!, labels, value: Number(m[3]) });
+    }
+    return new Metrics(samples);
+  }
+
+  /** The sum of every sample named `name` whose labels include `labels` (0 when there is none). */
+  value(name: string, labels: Readonly<Record<string, string>> = {}): number {
+    let sum = 0;
+    for (const s of this.samples) {
+      if (s.name !== name) continue;
+      if (Object.entries(labels).every(([k, v]) => s.labels[k] === v)) sum += s.value;
+    }
+    return sum;
+  }
+}
+
+/** Thrown by a {@link poll} probe to end the polling at once (the awaited thing can no longer happen). */
+export class PollAborted extends Error {
+  override name = 'PollAborted';
+}
+
+/**
+ * Polls `probe` every `everyMs` until it returns a value other than undefined; throws after
+ * `timeoutMs` (or at once when the probe throws {@link PollAborted}; other errors are retried).
+ */
+export async function poll<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  { timeoutMs, everyMs = 100 }: { timeoutMs: number; everyMs?: number },
+  detail: () => string = () => '',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  const maxAttempts = Math.ceil(timeoutMs / everyMs) + 1;
+  let lastError: unknown;
+  for (let attempt = 0; attempt < maxAttempts && Date.now() <= deadline; attempt++) {
+    try {
+      const result = await probe();
+      if (result !== undefined) return result;
+    } catch (err) {
+      if (err instanceof PollAborted) throw new Error(`${err.message}\n${detail()}`, { cause: err });
+      lastError = err;
+    }
+    await sleep(everyMs);
+  }
+  const cause = lastError === undefined ? '' : ` (last error: ${String(lastError)})`;
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}\n${detail()}`);
+}
+
+/** A running `flowcast serve`. */
+export class FlowcastProcess {
+  /** Every JSON line it logged, in order. */
+  readonly logs: LogLine[] = [];
+  /** Whatever it wrote that was not a JSON log line (stderr, stray stdout). */
+  private other = '';
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  netflowPort = 0;
+  ipfixPort = 0;
+  httpPort = 0;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    configDir: string,
+  ) {
+    live.add(child);
+    this.exited = new Promise((resolveExit) => {
+      child.once('exit', (code, signal) => {
+        live.delete(child);
+        this.exitInfo = { code, signal };
+        resolveExit({ code, signal });
+        void rm(configDir, { recursive: true, force: true });
+      });
+    });
+    let buffered = '';
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      buffered += chunk;
+      let newline = buffered.indexOf('\n');
+      while (newline >= 0) {
+        this.line(buffered.slice(0, newline));
+        buffered = buffered.slice(newline + 1);
+        newline = buffered.indexOf('\n');
+      }
+    });
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      this.other += chunk;
+    });
+  }
+
+  /**
+   * Starts `flowcast serve` with the collector and HTTP API on loopback and kernel-chosen ports;
+   * resolves once it logged "flowcast started", with the ports it bound.
+   */
+  static async start(options: FlowcastOptions): Promise<FlowcastProcess> {
+    // FLOWCAST_HTTP_BIND does not exist: the HTTP bind address comes from a config file.
+    const configDir = await mkdtemp(join(tmpdir(), 'flowcast-e2e-config-'));
+    const configFile = join(configDir, 'flowcast.yaml');
+    await writeFile(configFile, 'http:\n  bind: 127.0.0.1\n');
+    const env: NodeJS.ProcessEnv = {};
+    for (const [key, value] of Object.entries(process.env)) {
+      if (!key.startsWith('FLOWCAST_')) env[key] = value;
+    }
+    Object.assign(env, {
+      FLOWCAST_NETFLOW_PORT: '0',
+      FLOWCAST_IPFIX_PORT: '0',
+      FLOWCAST_BIND: '127.0.0.1',
+      FLOWCAST_HTTP_PORT: '0',
+      FLOWCAST_DATA_DIR: options.dataDir,
+      FLOWCAST_ROLLUP_INTERVAL: String(options.rollupInterval),
+      FLOWCAST_LOG_LEVEL: options.logLevel ?? 'info',
+    });
+    if (options.influxUrl !== undefined) env['FLOWCAST_INFLUX_URL'] = options.influxUrl;
+    if (options.influxDatabase !== undefined) env['FLOWCAST_INFLUX_DATABASE'] = options.influxDatabase;
+
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join('cli', 'flowcast.ts'), 'serve', '--config', configFile],
+      { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const fc = new FlowcastProcess(child, configDir);
+    try {
+      await poll(
+        'flowcast started',
+        async () => {
+          if (fc.exitInfo !== undefined) {
+            throw new PollAborted(`flowcast serve exited during start-up (${JSON.stringify(fc.exitInfo)})`);
+          }
+          return fc.logged('flowcast started') ? true : undefined;
+        },
+        { timeoutMs: options.startTimeoutMs ?? 30_000, everyMs: 50 },
+        () => fc.output(),
+      );
+      const collector = fc.logs.find((l) => String(l.msg).startsWith('collector listening'));
+      const http = fc.logs.find((l) => l.msg === 'HTTP API listening');
+      const ports = collector?.['ports'];
+      if (!Array.isArray(ports) || ports.length !== 2 || typeof http?.['port'] !== 'number') {
+        throw new Error(`cannot find the bound ports in the log:\n${fc.output()}`);
+      }
+      fc.netflowPort = Number(ports[0]);
+      fc.ipfixPort = Number(ports[1]);
+      fc.httpPort = http['port'];
+    } catch (err) {
+      await fc.kill();
+      throw err;
+    }
+    return fc;
+  }
+
+  /** Whether it is still running. */
+  get running(): boolean {
+    return this.exitInfo === undefined;
+  }
+
+  /** Whether it logged a line with this message. */
+  logged(msg: string): boolean {
+    return this.logs.some((l) => l.msg === msg);
+  }
+
+  /** Its output so far, for failure messages (the last 6000 characters). */
+  output(): string {
+    const text = `${this.logs.map((l) => JSON.stringify(l)).join('\n')}\n${this.other}`;
+    return text.length > 6000 ? `…${text.slice(-6000)}` : text;
+  }
+
+  /** Scrapes `/metrics`. */
+  async metrics(): Promise<Metrics> {
+    const res = await fetch(`http://127.0.0.1:${this.httpPort}/metrics`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
+    return Metrics.parse(await res.text());
+  }
+
+  /** Scrapes `/metrics` until `ready` accepts a scrape; resolves with that scrape. */
+  waitForMetrics(what: string, ready: (m: Metrics) => boolean, timeoutMs: number): Promise<Metrics> {
+    let last: Metrics | undefined;
+    return poll(
+      what,
+      async () => {
+        if (!this.running) throw new PollAborted(`flowcast serve exited (${JSON.stringify(this.exitInfo)})`);
+        last = await this.metrics();
+        return ready(last) ? last : undefined;
+      },
+      { timeoutMs },
+      () => `last scrape:\n${summary(last)}\nlog:\n${this.output()}`,
+    );
+  }
+
+  /** SIGTERM; resolves with the exit once it stopped (SIGKILL and an error after `timeoutMs`). */
+  async stop(timeoutMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.exitInfo !== undefined) return this.exitInfo;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const exit = await this.exited;
+    clearTimeout(timer);
+    if (exit.signal === 'SIGKILL') {
+      throw new Error(`flowcast serve did not stop within ${timeoutMs} ms of SIGTERM:\n${this.output()}`);
+    }
+    return exit;
+  }
+
+  /** SIGKILL, and wait until it is gone. */
+  async kill(): Promise<void> {
+    if (this.exitInfo !== undefined) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  private line(text: string): void {
+    if (text.trim() === '') return;
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+        this.logs.push(parsed as LogLine);
+        return;
+      }
+    } catch {
+      // not JSON
+    }
+    this.other += `${text}\n`;
+  }
+}
+
+/** The flowcast_* samples of a scrape, minus the process ones, for failure messages. */
+function summary(m: Metrics | undefined): string {
+  if (m === undefined) return '(none)';
+  return m.samples
+    .filter((s) => s.name.startsWith('flowcast_') && !s.name.startsWith('flowcast_process_'))
+    .map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`)
+    .join('\n');
+}
+
+/** A UDP exporter on its own loopback address (127.0.0.0/8 is all loopback on Linux). */
+export class UdpExporter {
+  private constructor(
+    private readonly socket: Socket,
+    readonly address: string,
+  ) {}
+
+  /** Binds a socket to `address` and a kernel-chosen port. */
+  static async open(address: string): Promise<UdpExporter> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolveBind, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, address, () => {
+        socket.off('error', reject);
+        resolveBind();
+      });
+    });
+    return new UdpExporter(socket, address);
+  }
+
+  /** Sends each payload in order to 127.0.0.1:`port`, each send awaited. */
+  async send(payloads: readonly Uint8Array[], port: number): Promise<void> {
+    for (const payload of payloads) {
+      await new Promise<void>((resolveSend, reject) => {
+        this.socket.send(payload, port, '127.0.0.1', (err) => (err ? reject(err) : resolveSend()));
+      });
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
