@@ -10,6 +10,13 @@ import { decodeV9 } from './netflow9/decode.js';
 import { readU16 } from './read.js';
 import type { ExporterState, FlowState } from './state.js';
 
+const SUPPORTED_VERSIONS: ReadonlySet<number> = new Set([1, 5, 7, 9, 10]);
+
+/** The key a datagram's version is counted under: unsupported values share 0, so junk adds no series. */
+export function versionKey(version: number): number {
+  return SUPPORTED_VERSIONS.has(version) ? version : 0;
+}
+
 export interface DatagramSource {
   /** Exporter address as text (IPv4 dotted, IPv6 RFC 5952). */
   readonly address: string;
@@ -80,7 +87,7 @@ export function decodeDatagram(
   const options = countOptions(out, before);
   c.records += records - options;
   c.optionsRecords += options;
-  const v = c.version(version);
+  const v = c.version(versionKey(version));
   v.packets++;
   v.records += records - options;
   v.decodeErrors += c.decodeErrors - errorsBefore;

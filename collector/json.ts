@@ -59,6 +59,7 @@ export function recordToJson(r: DecodedRecord): string {
       (k === 'start' || k === 'end') && typeof v === 'number' ? JSON.stringify(isoTime(v)) : value(v);
     parts.push(`"${k}":${text}`);
   }
-  if (r.fields !== undefined) parts.push(`"fields":${object(r.fields)}`);
+  const fields = r.fields;
+  if (fields !== undefined && Object.keys(fields).length > 0) parts.push(`"fields":${object(fields)}`);
   return `{${parts.join(',')}}`;
 }

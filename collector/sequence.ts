@@ -5,7 +5,9 @@
  * records), so the caller passes how much each datagram advances it. A gap is counted only once
  * it is certain: a missing range stays a "hole" while later datagrams could still fill it (UDP
  * reorders), and becomes a gap when the sequence has moved more than the reorder window past it or
- * when too many holes are open. A jump backwards beyond the window is an exporter restart.
+ * when too many holes are open. A jump beyond the window is a restart only when the datagram
+ * after it continues from there (or when the caller sees the exporter's uptime go back); a single
+ * datagram delayed past the window is not.
  */
 
 /** The result of one observation, for tests and logs. */
@@ -26,6 +28,8 @@ export class SequenceTracker {
   reordered = 0;
   restarts = 0;
   private expected: number | undefined;
+  /** Where the sequence would continue if the last far-off datagram was a restart. */
+  private candidate: number | undefined;
   private readonly holes: Hole[] = [];
 
   /** @param window how far, in sequence units, a datagram may arrive out of order. */
@@ -45,6 +49,8 @@ export class SequenceTracker {
       return 'first';
     }
     const ahead = (seq - expected) | 0; // signed distance, modulo 2^32
+    const candidate = this.candidate;
+    this.candidate = undefined;
     if (ahead === 0) {
       this.expected = (seq + advance) >>> 0;
       this.retire();
@@ -59,11 +65,26 @@ export class SequenceTracker {
     if (ahead < 0 && -ahead <= this.window) {
       return this.fill(seq, advance);
     }
-    // Far behind (or absurdly far ahead): the exporter restarted its counter.
+    // Far behind (or absurdly far ahead): a restart, or one datagram delayed past the window.
+    // Only the next datagram continuing from this one confirms a restart.
+    const next = (seq + advance) >>> 0;
+    if (candidate === seq) {
+      this.restart(next);
+      return 'restart';
+    }
+    this.candidate = next;
+    return 'duplicate';
+  }
+
+  /**
+   * The exporter restarted (its sequence continued from a new position, or the caller saw its
+   * uptime go back): forget the old position and settle the holes.
+   */
+  restart(next: number | undefined): void {
     this.restarts++;
     this.settleAll();
-    this.expected = (seq + advance) >>> 0;
-    return 'restart';
+    this.expected = next;
+    this.candidate = undefined;
   }
 
   /** A late datagram: take its range out of the hole that contains it. */

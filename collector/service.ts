@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../cli/logger.js';
 import { RateLimitedLog } from '../cli/logger.js';
-import { decodeDatagram } from './decode.js';
+import { decodeDatagram, versionKey } from './decode.js';
 import type { DecodedRecord } from './flow.js';
 import type { ElementRegistry } from './ie/registry.js';
 import { registerCollectorMetrics } from './metrics.js';
@@ -99,7 +99,7 @@ export class Collector {
       const address = exporterAddress(rinfo.address);
       if (!this.queue.push({ payload, address, port: rinfo.port, receivedAt: Date.now() })) {
         // Also counted per exporter and version, for the `collector` measurement.
-        const version = payload.length >= 2 ? payload.readUInt16BE(0) : 0;
+        const version = versionKey(payload.length >= 2 ? payload.readUInt16BE(0) : 0);
         const exporter = this.state.exporter(address);
         if (exporter !== undefined) exporter.counters.version(version).dropped++;
         return;

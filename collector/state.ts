@@ -30,6 +30,7 @@ export type DecodeErrorReason =
   | 'bad_variable_length'
   | 'template_limit'
   | 'exporter_limit'
+  | 'domain_limit'
   | 'internal';
 
 export interface StateOptions {
@@ -43,6 +44,12 @@ export interface StateOptions {
   pendingMaxBytes: number;
   /** How long data waits for its template (ms). */
   pendingLifetimeMs: number;
+  /** Bytes kept waiting for templates over all exporters. */
+  pendingMaxBytesTotal: number;
+  /** Template scopes (v9 Source IDs, IPFIX ports and domains) per exporter. */
+  maxDomainsPerExporter: number;
+  /** An exporter silent this long is forgotten (its templates, names and counters) (ms). */
+  exporterIdleMs: number;
   /** Sampling rate per exporter address: `default` when the exporter states none, `override` always. */
   sampling: ReadonlyMap<string, { default?: number; override?: number }>;
 }
@@ -54,6 +61,9 @@ export const DEFAULT_STATE_OPTIONS: StateOptions = {
   pendingMaxSets: 256,
   pendingMaxBytes: 1 << 20,
   pendingLifetimeMs: 60_000,
+  pendingMaxBytesTotal: 64 << 20,
+  maxDomainsPerExporter: 1024,
+  exporterIdleMs: 24 * 3_600_000,
   sampling: new Map(),
 };
 
@@ -126,6 +136,15 @@ export class DomainState {
   systemInitMs = -1;
   /** v5/v9 sysUptime of the last datagram, to recognise a reboot. */
   lastUptime = -1;
+
+  /**
+   * Notes a v5/v9 header's sysUptime: one that went back by more than a minute (more than any
+   * reordering explains) means the exporter rebooted, so its sequence starts afresh.
+   */
+  observeUptime(sysUptime: number): void {
+    if (this.lastUptime >= 0 && sysUptime + 60_000 < this.lastUptime) this.sequence.restart(undefined);
+    this.lastUptime = sysUptime;
+  }
   readonly sequence: SequenceTracker;
 
   constructor(
@@ -180,6 +199,8 @@ export class FlowState {
   readonly exporters = new Map<string, ExporterState>();
   /** Datagrams refused because the exporter table was full. */
   exportersRejected = 0;
+  /** Bytes waiting for templates over all exporters. */
+  pendingBytesTotal = 0;
   readonly options: StateOptions;
 
   constructor(
@@ -204,9 +225,19 @@ export class FlowState {
     return e;
   }
 
-  domain(e: ExporterState, key: string, observationDomainId: number, version: number): DomainState {
+  /** The template scope, created on first sight; undefined (counted) when the exporter has too many. */
+  domain(
+    e: ExporterState,
+    key: string,
+    observationDomainId: number,
+    version: number,
+  ): DomainState | undefined {
     let d = e.domains.get(key);
     if (d === undefined) {
+      if (e.domains.size >= this.options.maxDomainsPerExporter) {
+        e.counters.error('domain_limit');
+        return undefined;
+      }
       d = new DomainState(key, observationDomainId, sequenceWindow(version));
       e.domains.set(key, d);
     }
@@ -276,18 +307,28 @@ export class FlowState {
   /** Keeps a data set for later; drops the oldest when over the bounds (counted). */
   buffer(e: ExporterState, set: PendingSet): void {
     const o = this.options;
-    if (set.bytes.length > o.pendingMaxBytes || o.pendingMaxSets === 0) {
+    const size = set.bytes.length;
+    if (
+      size > o.pendingMaxBytes ||
+      o.pendingMaxSets === 0 ||
+      this.pendingBytesTotal + size > o.pendingMaxBytesTotal
+    ) {
       e.counters.pendingExpired++;
       return;
     }
     e.pending.push(set);
-    e.pendingBytes += set.bytes.length;
+    e.pendingBytes += size;
+    this.pendingBytesTotal += size;
     e.counters.pendingBuffered++;
     while (e.pending.length > o.pendingMaxSets || e.pendingBytes > o.pendingMaxBytes) {
-      const dropped = e.pending.shift()!;
-      e.pendingBytes -= dropped.bytes.length;
+      this.unbuffer(e, e.pending.shift()!);
       e.counters.pendingExpired++;
     }
+  }
+
+  private unbuffer(e: ExporterState, set: PendingSet): void {
+    e.pendingBytes -= set.bytes.length;
+    this.pendingBytesTotal -= set.bytes.length;
   }
 
   /** Removes and returns the buffered sets waiting for this template. */
@@ -298,7 +339,7 @@ export class FlowState {
     for (const p of e.pending) {
       if (p.domainKey === domainKey && p.templateId === templateId) {
         taken.push(p);
-        e.pendingBytes -= p.bytes.length;
+        this.unbuffer(e, p);
       } else {
         e.pending[kept++] = p;
       }
@@ -311,15 +352,23 @@ export class FlowState {
   expirePending(e: ExporterState, now: number): void {
     const limit = now - this.options.pendingLifetimeMs;
     while (e.pending.length > 0 && e.pending[0]!.receivedAt < limit) {
-      const dropped = e.pending.shift()!;
-      e.pendingBytes -= dropped.bytes.length;
+      this.unbuffer(e, e.pending.shift()!);
       e.counters.pendingExpired++;
     }
   }
 
-  /** Periodic housekeeping: expires buffered data and templates past their lifetime. */
+  /**
+   * Periodic housekeeping: expires buffered data and templates past their lifetime, and forgets
+   * exporters silent for longer than `exporterIdleMs` (so that a burst of junk sources cannot keep
+   * the exporter table full for good).
+   */
   sweep(now: number): void {
-    for (const e of this.exporters.values()) {
+    for (const e of [...this.exporters.values()]) {
+      if (now - e.lastSeen > this.options.exporterIdleMs) {
+        for (const p of e.pending) this.pendingBytesTotal -= p.bytes.length;
+        this.exporters.delete(e.address);
+        continue;
+      }
       this.expirePending(e, now);
       for (const d of e.domains.values()) {
         for (const id of [...d.templates.keys()]) this.template(e, d, id, now);
@@ -365,13 +414,15 @@ export class FlowState {
       for (const pd of pe.domains) {
         const version = pd.key.startsWith('9/') ? 9 : 10;
         const d = this.domain(e, pd.key, pd.observationDomainId, version);
+        if (d === undefined) break;
         for (const spec of pd.templates) {
           if (now - spec.receivedAt > this.options.templateLifetimeMs) continue;
           if (this.learn(e, d, spec, spec.receivedAt) !== undefined) restored++;
         }
       }
-      // Restoring is not receiving: the live counters start from zero.
+      // Restoring is not receiving: the live counters start from zero, the idle clock from now.
       e.counters.templatesReceived = 0;
+      e.lastSeen = now;
     }
     return restored;
   }

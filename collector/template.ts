@@ -307,6 +307,33 @@ function addressReader(key: AddressKey, len: number): FieldReader {
   }
 }
 
+/**
+ * Address readers for templates that carry an address in both families (nProbe's default
+ * template, some firewalls): the exporter zeroes the family it does not use, so an all-zero value
+ * is skipped rather than allowed to overwrite the other. A genuine 0.0.0.0 or :: is lost there.
+ */
+function dualStackReader(key: AddressKey, len: number): FieldReader {
+  const read = len === 4 ? undefined : formatIPv6;
+  return (b, o, l, r) => {
+    let zero = true;
+    for (let i = 0; i < l; i++) {
+      if (b[o + i] !== 0) {
+        zero = false;
+        break;
+      }
+    }
+    if (zero) return;
+    if (read === undefined) {
+      const v = readU32(b, o);
+      if (key === 'srcAddr') r.srcAddr4 = v;
+      else if (key === 'dstAddr') r.dstAddr4 = v;
+      else r.nextHop4 = v;
+    } else {
+      r[key] = read(b, o);
+    }
+  };
+}
+
 /** IANA element ids with a normalised key, and the lengths at which they are read directly. */
 const NUMERIC: ReadonlyMap<number, NumericKey> = new Map<number, NumericKey>([
   [4, 'protocol'],
@@ -322,13 +349,38 @@ const NUMERIC: ReadonlyMap<number, NumericKey> = new Map<number, NumericKey>([
   [61, 'direction'],
 ]);
 
-/** Elements that stand in for a normalised key when the preferred element is absent. */
-const FALLBACKS: ReadonlyArray<readonly [preferred: number, fallback: number]> = [
-  [1, 85], // octetDeltaCount, else octetTotalCount
-  [2, 86], // packetDeltaCount, else packetTotalCount
-  [15, 18], // ipNextHopIPv4Address, else bgpNextHopIPv4Address
-  [62, 63], // ipNextHopIPv6Address, else bgpNextHopIPv6Address
-  [58, 243], // vlanId, else dot1qVlanId
+/**
+ * Normalised keys that several elements can feed, with the elements in order of preference: only
+ * the first one a template has feeds the key, the others are reported under `fields`. Counters
+ * follow what exporters send when they lack the delta counts: total counts, post-NAT counts, and
+ * Cisco NSEL's initiator counts (its responder counts stay under `fields`).
+ */
+const SOURCES: ReadonlyArray<readonly number[]> = [
+  [1, 85, 23, 231], // bytes: octetDeltaCount, octetTotalCount, postOctetDeltaCount, initiatorOctets
+  [2, 86, 24, 298], // packets: packetDeltaCount, packetTotalCount, postPacketDeltaCount, initiatorPackets
+  [15, 18], // next hop: ipNextHopIPv4Address, bgpNextHopIPv4Address
+  [62, 63], // next hop: ipNextHopIPv6Address, bgpNextHopIPv6Address
+  [58, 243], // vlanId, dot1qVlanId
+];
+
+/** Elements of SOURCES: they feed a normalised key only when chosen for it. */
+const SOURCE_MEMBERS: ReadonlySet<number> = new Set(SOURCES.flat());
+
+/** For each element that feeds a normalised key in this template, the key's canonical element. */
+function aliases(present: ReadonlySet<number>): Map<number, number> {
+  const alias = new Map<number, number>();
+  for (const group of SOURCES) {
+    const chosen = group.find((id) => present.has(id));
+    if (chosen !== undefined) alias.set(chosen, group[0]!);
+  }
+  return alias;
+}
+
+/** IPv4 and IPv6 elements of the same address; templates with both send the unused one zeroed. */
+const ADDRESS_PAIRS: ReadonlyArray<readonly [v4: number, v6: number]> = [
+  [8, 27],
+  [12, 28],
+  [15, 62],
 ];
 
 const scratchReaders: ReadonlyMap<number, FieldReader> = new Map<number, FieldReader>([
@@ -462,7 +514,8 @@ const TIME_ELEMENTS = new Set([150, 151, 152, 153, 154, 155, 156, 157]);
  */
 function readerFor(
   f: FieldSpec,
-  present: ReadonlySet<number>,
+  alias: ReadonlyMap<number, number>,
+  dualStack: ReadonlySet<number>,
   registry: ElementRegistry,
   extra: (name: string) => number,
 ): Compiled {
@@ -475,10 +528,7 @@ function readerFor(
   if (len === 0) return { reader: () => {}, scratch: false };
   if (f.pen !== 0 || !fixed) return { reader: genericReader(extra(name), type, len), scratch: false };
 
-  let id = f.id;
-  for (const [preferred, fallback] of FALLBACKS) {
-    if (id === fallback && !present.has(preferred)) id = preferred;
-  }
+  const id = alias.get(f.id) ?? (SOURCE_MEMBERS.has(f.id) ? -1 : f.id);
   if ((id === 1 || id === 2) && len >= 1 && len <= 8) {
     return {
       reader: counterReader(id === 1 ? 'bytes' : 'packets', len),
@@ -492,6 +542,15 @@ function readerFor(
       reader: numberReader(numericKey, len),
       scratch: false,
       op: len <= 4 ? NUMERIC_OPS[numericKey] : Op.CALL,
+    };
+  }
+  if (dualStack.has(id) && (len === 4 || len === 16)) {
+    return {
+      reader: dualStackReader(
+        id === 8 || id === 27 ? 'srcAddr' : id === 12 || id === 28 ? 'dstAddr' : 'nextHop',
+        len,
+      ),
+      scratch: false,
     };
   }
   if ((id === 8 || id === 12 || id === 15) && len === 4) {
@@ -577,17 +636,33 @@ interface Compiled {
 }
 
 /**
+ * The most fields a template may have. Real templates have well under a hundred; without a cap one
+ * 64 KiB template costs about 5 MB compiled, and an exporter may hold thousands.
+ */
+export const MAX_TEMPLATE_FIELDS = 512;
+
+/**
  * Compiles a template into readers. Returns undefined for a template no record can be read with
- * (no fields, or a zero-length record), which the caller counts as malformed.
+ * (no fields, too many, or a zero-length record), which the caller counts as malformed.
  */
 export function compileTemplate(
   spec: TemplateSpec,
   registry: ElementRegistry,
   receivedAt: number,
 ): CompiledTemplate | undefined {
-  if (spec.fields.length === 0) return undefined;
+  if (spec.fields.length === 0 || spec.fields.length > MAX_TEMPLATE_FIELDS) return undefined;
   const present = new Set<number>();
   for (const f of spec.fields) if (f.pen === 0) present.add(f.id);
+  const alias = aliases(present);
+  // Canonical ids (after aliasing) of addresses the template carries in both families.
+  const canonical = new Set([...present].map((id) => alias.get(id) ?? id));
+  const dualStack = new Set<number>();
+  for (const [v4, v6] of ADDRESS_PAIRS) {
+    if (canonical.has(v4) && canonical.has(v6)) {
+      dualStack.add(v4);
+      dualStack.add(v6);
+    }
+  }
 
   const readers: FieldReader[] = [];
   const offsets = new Int32Array(spec.fields.length);
@@ -611,7 +686,7 @@ export function compileTemplate(
       fixedLength += f.length;
       minRecordLength += f.length;
     }
-    const { reader, scratch, op, slot } = readerFor(f, present, registry, extra);
+    const { reader, scratch, op, slot } = readerFor(f, alias, dualStack, registry, extra);
     readers.push(reader);
     ops[i] = op ?? Op.CALL;
     slots[i] = slot ?? -1;

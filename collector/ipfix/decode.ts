@@ -107,6 +107,7 @@ export function decodeIpfix(
   const sequence = readU32(b, 8);
   const domainId = readU32(b, 12);
   const domain = state.domain(e, `10/${port}/${domainId}`, domainId, 10);
+  if (domain === undefined) return 0;
   const ctx: SetContext = {
     state,
     exporter: e,

@@ -72,11 +72,15 @@ export function decodeV5(
   const engineId = version === 5 ? b[21]! : 0;
   const domainId = (engineType << 8) | engineId;
   const domain = state.domain(e, `${version}/${domainId}`, domainId, version);
+  if (domain === undefined) return 0;
 
   const fits = Math.floor((b.length - layout.headerLength) / layout.recordLength);
   const n = Math.min(count, fits);
   if (n < count) e.counters.error('bad_length');
-  if (layout.hasSequence) domain.sequence.observe(readU32(b, 16), count);
+  if (layout.hasSequence) {
+    domain.observeUptime(sysUptime);
+    domain.sequence.observe(readU32(b, 16), count);
+  }
 
   let rate = 1;
   if (version === 5) {

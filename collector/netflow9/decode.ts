@@ -74,6 +74,7 @@ export function decodeV9(
   const sequence = readU32(b, 12);
   const sourceId = readU32(b, 16);
   const domain = state.domain(e, `9/${sourceId}`, sourceId, 9);
+  if (domain === undefined) return 0;
   const ctx: SetContext = {
     state,
     exporter: e,
@@ -84,7 +85,7 @@ export function decodeV9(
     overran: false,
   };
   // v9 sequence numbers count export packets (RFC 3954 section 5.1).
+  domain.observeUptime(sysUptime);
   domain.sequence.observe(sequence, 1);
-  domain.lastUptime = sysUptime;
   return walkSets(ctx, b, V9_HEADER_LENGTH, b.length, now, isTemplateSet, parseTemplates).records;
 }
