@@ -9,5 +9,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: keep the real-service suites from starving each other.
     maxWorkers: 2,
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
