@@ -15,7 +15,7 @@ import { decodeFiles } from '../cli/decode.js';
 import { udpPcap } from './support/pcap-writer.js';
 import { exportWithSoftflowd, generateTrafficPcap, softflowdAvailable } from './support/softflowd.js';
 import { requireTool } from './support/tools.js';
-import { type TsharkRecord, tsharkAvailable, tsharkFlows } from './support/tshark.js';
+import { type TsharkRecord, tsharkAvailable, tsharkFlows, writeTsharkCapture } from './support/tshark.js';
 
 const hasTshark = requireTool('tshark', tsharkAvailable());
 const hasSoftflowd = requireTool('softflowd', softflowdAvailable());
@@ -170,25 +170,16 @@ describe.skipIf(!hasTshark || !hasSoftflowd)(
             })),
           ),
         );
-        // tshark stops a v9 packet at the header's record count, which softflowd sets to the data
-        // records only (leaving its templates out); tshark gets a copy with the count raised. Our
-        // decoder reads the original, count and all.
         const forTshark = join(work, `exported-${version}-tshark.pcap`);
-        await writeFile(
+        await writeTsharkCapture(
           forTshark,
-          udpPcap(
-            exported.map((d, i) => {
-              const payload = Uint8Array.from(d.payload);
-              if (version === 9) payload.set([0xff, 0xff], 2);
-              return {
-                payload,
-                srcAddr: '127.0.0.1',
-                srcPort: d.srcPort,
-                dstPort: PORT,
-                timestamp: base + i,
-              };
-            }),
-          ),
+          exported.map((d, i) => ({
+            payload: d.payload,
+            srcAddr: '127.0.0.1',
+            srcPort: d.srcPort,
+            dstPort: PORT,
+            timestamp: base + i,
+          })),
         );
         const theirs = await tsharkFlows(forTshark, [PORT]);
         const ours = decodeCapture(ourPcap);

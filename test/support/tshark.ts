@@ -47,7 +47,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { formatIPv6 } from '../../collector/addr.js';
 import type { Counter } from '../../collector/flow.js';
-import { parseIp } from './pcap-writer.js';
+import { parseIp, type UdpDatagramSpec, writeUdpPcap } from './pcap-writer.js';
 import { findExecutable } from './tools.js';
 
 const run = promisify(execFile);
@@ -352,4 +352,21 @@ export function parseRelativeTime(text: string): number {
   if (!match) throw new Error(`unexpected tshark relative time: ${JSON.stringify(text)}`);
   const ms = Number(match[2]) * 1000 + Number((match[3] ?? '0').padEnd(9, '0')) / 1e6;
   return match[1] ? -ms : ms;
+}
+
+/**
+ * Writes datagrams as a capture for {@link tsharkFlows}. tshark stops reading a NetFlow v9 packet
+ * at the header's record count, which some exporters (softflowd) set to the data records only,
+ * leaving their templates out; the copies written here have the count raised so that tshark reads
+ * every flowset. Give the collector the original datagrams.
+ */
+export async function writeTsharkCapture(path: string, datagrams: readonly UdpDatagramSpec[]): Promise<void> {
+  await writeUdpPcap(
+    path,
+    datagrams.map((d) => {
+      const payload = Uint8Array.from(d.payload);
+      if (payload.length >= 4 && payload[0] === 0 && payload[1] === 9) payload.set([0xff, 0xff], 2);
+      return { ...d, payload };
+    }),
+  );
 }
