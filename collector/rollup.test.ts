@@ -336,6 +336,33 @@ describe('Rollup', () => {
     expect(one(all(), 'traffic', { direction: 'in' }).fields).toEqual({ bytes: 30, packets: 4, flows: 4 });
   });
 
+  it('counts an exporter the decoder forgot and saw again from zero, whatever its old values', () => {
+    const base = {
+      packets: 0,
+      records: 0,
+      decodeErrors: 0,
+      missingTemplates: 0,
+      sequenceGaps: 0,
+      dropped: 0,
+    };
+    let counters: CollectorCounters[] = [
+      { ...base, exporter: 'r1', version: 9, packets: 40, decodeErrors: 1, missingTemplates: 2 },
+    ];
+    const { rollup, all } = setup({}, () => counters);
+    rollup.flush(T0 + 1000);
+    rollup.flush(T0 + MIN + 1);
+    counters = []; // idle for long: the decoder forgot r1
+    rollup.flush(T0 + 2 * MIN + 1);
+    // Back, counting from zero; some counters already past their old values.
+    counters = [{ ...base, exporter: 'r1', version: 9, packets: 30, decodeErrors: 4, missingTemplates: 7 }];
+    rollup.flush(T0 + 3 * MIN + 1);
+    const last = all()
+      .filter((p) => p.measurement === 'collector')
+      .at(-1)!;
+    expect(last.time).toBe(T0 + 2 * MIN);
+    expect(last.fields).toMatchObject({ packets: 30, decodeErrors: 4, missingTemplates: 7 });
+  });
+
   it('writes collector counters as deltas per interval', () => {
     const base = {
       packets: 0,

@@ -42,6 +42,7 @@
  * bench/rollup.bench.ts: about 3.6 M records/s through `ingest` on one core, 3.2 M with flushes
  * (20 exporters × 10 interfaces, ~1 000 distinct addresses per exporter and minute).
  */
+import { cleanTagValue } from '../storage/line-protocol.js';
 import type { Point, StoredValue } from '../storage/store.js';
 import { formatIPv4Number } from './addr.js';
 import type { Counter, DecodedRecord, FlowRecord } from './flow.js';
@@ -390,8 +391,9 @@ export class Rollup {
       for (const [ifIndex, t] of ew.interfaces) {
         const index = String(ifIndex);
         const name = this.deps.interfaceName(exporter, ifIndex);
-        // An empty tag value is not valid line protocol; the ifIndex keeps the legend readable.
-        const ifName = name === undefined || name === '' ? index : name;
+        // An empty tag value is not valid line protocol; the ifIndex keeps the legend readable. The
+        // name is the exporter's text: cleaned here so that every store keeps the same value.
+        const ifName = name === undefined || name === '' ? index : cleanTagValue(name);
         if (t.inbound.flows > 0) {
           const tags = { exporter, ifIndex: index, ifName, direction: 'in' };
           points.push({ measurement: 'traffic', tags, fields: this.totalsFields(t.inbound), time });
@@ -463,8 +465,10 @@ export class Rollup {
   private emitCollector(current: number): void {
     const time = this.collectorMark ?? current;
     const points: Point[] = [];
+    const seen = new Set<string>();
     for (const c of this.deps.collectorCounters()) {
       const key = `${c.exporter}\u0000${c.version}`;
+      seen.add(key);
       const last = this.collectorLast.get(key);
       const fields: Record<string, number> = {};
       let moved = false;
@@ -492,6 +496,9 @@ export class Rollup {
         });
       }
     }
+    // The decoder forgets exporters idle for long: forget their last values too, so that one coming
+    // back (its counters from zero) is counted from zero, and so that the table stays bounded.
+    for (const key of this.collectorLast.keys()) if (!seen.has(key)) this.collectorLast.delete(key);
     this.collectorMark = current;
     if (points.length === 0) return;
     this.stats.pointsEmitted += points.length;

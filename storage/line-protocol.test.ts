@@ -2,7 +2,7 @@
  * Line protocol against hand-written lines: the schema's field types, escaping, large integers.
  */
 import { describe, expect, it } from 'vitest';
-import { LineProtocolError, toLine } from './line-protocol.js';
+import { cleanTagValue, LineProtocolError, toLine } from './line-protocol.js';
 import { fieldType } from './schema.js';
 
 describe('toLine', () => {
@@ -38,6 +38,19 @@ describe('toLine', () => {
       time: 0,
     });
     expect(line).toBe('my\\ traffic\\,x,exporter=a\\=b,if\\ name=Gi\\ 0/1\\,uplink\\=core bytes=1i 0');
+  });
+
+  it('turns backslashes and control characters in tag values into slashes and spaces', () => {
+    expect(cleanTagValue('xe-0/0/0')).toBe('xe-0/0/0');
+    expect(cleanTagValue('a\\ b\\')).toBe('a/ b/');
+    expect(cleanTagValue('x\ny\tz\u0000')).toBe('x y z ');
+    const line = toLine({
+      measurement: 'traffic',
+      tags: { ifName: 'uplink\\' },
+      fields: { bytes: 1n },
+      time: 0,
+    });
+    expect(line).toBe('traffic,ifName=uplink/ bytes=1i 0');
   });
 
   it('quotes strings and escapes quotes and backslashes in them', () => {

@@ -88,6 +88,19 @@ function addField(line: LinePoint, measurement: string, field: string, value: St
 }
 
 /**
+ * A tag value line protocol can carry: control characters become spaces and backslashes become
+ * slashes. InfluxDB cannot store a backslash before a space, comma or equals sign in a tag (the
+ * client does not escape it, and an escaped one is refused), and a newline ends the line. Tag
+ * values from exporters (interface names) can hold either.
+ */
+export function cleanTagValue(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  return /[\\\u0000-\u001f\u007f]/.test(value)
+    ? value.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\\/g, '/')
+    : value;
+}
+
+/**
  * One point as a line of line protocol (no trailing newline). Tags with an empty value are left
  * out, as InfluxDB cannot store them. Throws a {@link LineProtocolError} when a value does not fit
  * its field's type, the point has no field, or its time is not an integer.
@@ -98,7 +111,7 @@ export function toLine(point: Point): string {
     throw new LineProtocolError(`time must be integer milliseconds, got ${point.time}`, measurement);
   }
   const line = new LinePoint(measurement);
-  for (const [key, value] of Object.entries(point.tags)) line.tag(key, value);
+  for (const [key, value] of Object.entries(point.tags)) line.tag(key, cleanTagValue(value));
   for (const [key, value] of Object.entries(point.fields)) addField(line, measurement, key, value);
   line.timestamp(point.time);
   const text = line.toLineProtocol(settings);

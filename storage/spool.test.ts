@@ -57,6 +57,22 @@ describe('Spool', () => {
     expect(await segmentFiles()).toEqual([]);
   });
 
+  it('skips a segment file removed by hand, counting its points lost, instead of sticking', async () => {
+    const spool = new Spool({ dir, maxBytes: 1 << 20, segmentBytes: 1, log: log() });
+    await spool.open();
+    await spool.append('a', 3);
+    await spool.append('b', 4);
+    await spool.append('c', 5);
+    const files = await segmentFiles();
+    await rm(join(dir, files[0]!));
+    await rm(join(dir, files[1]!));
+    expect((await drain(spool)).map((r) => r.payload)).toEqual(['c']);
+    expect(spool.takeLost()).toBe(7);
+    expect(spool.takeLost()).toBe(0);
+    expect(spool.points).toBe(0);
+    expect(warnings).toContain('spool: segment file missing, skipped');
+  });
+
   it('keeps appending to a new segment while the oldest one is replayed', async () => {
     const spool = new Spool({ dir, maxBytes: 1 << 20, log: log() });
     await spool.open();

@@ -229,11 +229,29 @@ export class Spool {
    */
   oldest(): Promise<SpoolSegment | undefined> {
     return this.serialised(async () => {
-      const first = this.segments[0];
-      if (first === undefined) return undefined;
-      if (this.active?.info === first) await this.closeActive();
+      let first = this.segments[0];
+      let bytes: Buffer | undefined;
+      while (first !== undefined && bytes === undefined) {
+        if (this.active?.info === first) await this.closeActive();
+        bytes = await readFile(segmentFile(this.options.dir, first.id)).catch((err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          return undefined;
+        });
+        if (bytes === undefined) {
+          // Removed by hand: count what it held as lost and go on, or the spool would stay stuck
+          // behind it for good.
+          this.options.log.warn(
+            { segment: first.id, points: first.points },
+            'spool: segment file missing, skipped',
+          );
+          this.lost += first.points;
+          this.segments.shift();
+          first = this.segments[0];
+        }
+      }
+      if (first === undefined || bytes === undefined) return undefined;
       const file = segmentFile(this.options.dir, first.id);
-      const parsed = parseSegment(await readFile(file));
+      const parsed = parseSegment(bytes);
       if (parsed.problem !== undefined) {
         this.options.log.warn(
           { file, problem: parsed.problem },
@@ -243,6 +261,16 @@ export class Spool {
       this.leased = first.id;
       return { id: first.id, records: parsed.records };
     });
+  }
+
+  /** Points in segments that vanished from disk before replay; `takeLost()` reports them once. */
+  private lost = 0;
+
+  /** Returns the points lost to missing segment files since the last call. */
+  takeLost(): number {
+    const n = this.lost;
+    this.lost = 0;
+    return n;
   }
 
   /** Deletes a segment once everything in it has been written. */

@@ -119,6 +119,25 @@ describe.skipIf(!influxdAvailable())(
       expect((await accessLog()).some((l) => l.includes('/api/v2/write'))).toBe(false);
     });
 
+    it('stores interface names with backslashes and control characters instead of refusing them', async () => {
+      const { store } = await makeStore();
+      await store.start();
+      const names = ['ge-0/0/0\\', 'a\\ b', 'line\nbreak'];
+      store.write(
+        names.map((ifName, i) => ({
+          measurement: 'traffic',
+          tags: { exporter: '192.0.2.1', ifIndex: String(i), ifName, direction: 'in' },
+          fields: { bytes: 1, packets: 1, flows: 1 },
+          time: Date.UTC(2024, 0, 1),
+        })),
+      );
+      await store.flush();
+      expect(store.stats.rejected).toBe(0);
+      expect(store.stats.pointsWritten).toBe(3);
+      const stored = (await store.interfaces()).map((i) => i.ifName).sort();
+      expect(stored).toEqual(['a/ b', 'ge-0/0/0/', 'line break']);
+    });
+
     it('does not retry a 400 partial write; counts and logs the refused point', async () => {
       const logged: Array<Record<string, unknown>> = [];
       const log = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line)) });

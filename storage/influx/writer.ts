@@ -272,6 +272,7 @@ export class Writer {
       segment !== undefined;
       segment = await this.spool.oldest()
     ) {
+      this.stats.spoolDropped += this.spool.takeLost();
       if (this.replayed?.segment !== segment.id)
         this.replayed = { segment: segment.id, records: 0, points: 0 };
       const progress = this.replayed;
@@ -282,10 +283,13 @@ export class Writer {
         this.countSpooled();
       }
       await this.spool.remove(segment.id);
+      this.stats.spoolDropped += this.spool.takeLost();
       this.replayed = undefined;
       this.countSpooled();
       this.options.log.info({ segment: segment.id, left: this.stats.spoolPoints }, 'spool: segment replayed');
     }
+    this.stats.spoolDropped += this.spool.takeLost();
+    this.countSpooled();
     return true;
   }
 }
