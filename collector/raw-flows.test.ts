@@ -42,4 +42,16 @@ describe('raw flow sampler', () => {
     });
     expect(p.time).toBe(1_700_000_000_003);
   });
+
+  it('moves a flow ending in the same millisecond as the last of its series one millisecond on', () => {
+    const points: Point[] = [];
+    const sampler = new RawFlowSampler(1, (p) => points.push(...p));
+    const flows = [1, 2, 3].map((i) => {
+      const r = record(i);
+      r.end = 1_700_000_000_000;
+      return r;
+    });
+    sampler.ingest(flows, 0);
+    expect(points.map((p) => p.time)).toEqual([1_700_000_000_000, 1_700_000_000_001, 1_700_000_000_002]);
+  });
 });

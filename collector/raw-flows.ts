@@ -32,12 +32,23 @@ export class RawFlowSampler {
     private readonly sink: (points: Point[]) => void,
   ) {}
 
+  /** Last time written per series (exporter and protocol). */
+  private readonly lastTime = new Map<string, number>();
+
   ingest(records: readonly DecodedRecord[], now: number): void {
     const points: Point[] = [];
     for (const r of records) {
       if (r.kind !== 'flow') continue;
       if (this.seen++ % this.oneIn !== 0) continue;
-      points.push(toPoint(r, now));
+      const point = toPoint(r, now);
+      // A point is identified by its series and time: two flows of one series ending in the same
+      // millisecond would overwrite each other in InfluxDB. The later one moves a millisecond on.
+      const series = `${point.tags['exporter']}|${point.tags['protocol']}`;
+      const last = this.lastTime.get(series);
+      const time =
+        last !== undefined && point.time <= last && last - point.time < 1000 ? last + 1 : point.time;
+      this.lastTime.set(series, time);
+      points.push(time === point.time ? point : { ...point, time });
     }
     this.written += points.length;
     if (points.length > 0) this.sink(points);

@@ -94,10 +94,21 @@ function addField(line: LinePoint, measurement: string, field: string, value: St
  * values from exporters (interface names) can hold either.
  */
 export function cleanTagValue(value: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-  return /[\\\u0000-\u001f\u007f]/.test(value)
-    ? value.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\\/g, '/')
-    : value;
+  let needed = false;
+  for (let i = 0; i < value.length && !needed; i++) needed = isUnsafe(value.charCodeAt(i));
+  if (!needed) return value;
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    out += c === BACKSLASH ? '/' : isUnsafe(c) ? ' ' : value[i];
+  }
+  return out;
+}
+
+const BACKSLASH = 0x5c;
+/** Control characters (C0 and DEL) and the backslash. */
+function isUnsafe(code: number): boolean {
+  return code < 0x20 || code === 0x7f || code === BACKSLASH;
 }
 
 /**
