@@ -2,6 +2,7 @@
 # Installs what the test suite runs against, from Debian's packages, when missing:
 #   tshark     the independent NetFlow/IPFIX decoder the decoder tests compare with
 #   softflowd  a real flow exporter (v5, v9, IPFIX) fed from generated captures
+#   pmacct     pmacctd and its nfprobe plugin: a second real exporter, fed the same way
 #   influxdb   a real InfluxDB 1.6 server the storage tests start on loopback ports
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
@@ -9,10 +10,11 @@ set -euo pipefail
 need=()
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v softflowd >/dev/null 2>&1 || [ -x /usr/sbin/softflowd ] || need+=(softflowd)
+command -v pmacctd >/dev/null 2>&1 || [ -x /usr/sbin/pmacctd ] || need+=(pmacct)
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "test dependencies present: tshark, softflowd, influxd"
+  echo "test dependencies present: tshark, softflowd, pmacctd, influxd"
   exit 0
 fi
 

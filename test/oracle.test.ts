@@ -1,10 +1,11 @@
 /**
  * The decoder against an independent one: tshark's NetFlow/IPFIX dissector. For every recorded
- * datagram in test/fixtures and for datagrams from a real exporter (softflowd exporting v5, v9 and
- * IPFIX from a generated capture), `flowcast decode` and tshark must agree record for record on
- * addresses, ports, protocol, bytes, packets and timestamps.
+ * datagram in test/fixtures and for datagrams from two real exporters (softflowd and pmacct's
+ * nfprobe, each exporting v5, v9 and IPFIX from a generated capture), `flowcast decode` and tshark
+ * must agree record for record on addresses, ports, protocol, bytes, packets and timestamps.
  *
- * Locally the tests skip with a notice when tshark or softflowd is missing; under CI=true they fail.
+ * Locally the tests skip with a notice when tshark, softflowd or pmacctd is missing; under CI=true
+ * they fail.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,12 +14,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFiles } from '../cli/decode.js';
 import { udpPcap } from './support/pcap-writer.js';
+import { exportWithPmacct, pmacctAvailable, pmacctV5CaptureStart } from './support/pmacct.js';
 import { exportWithSoftflowd, generateTrafficPcap, softflowdAvailable } from './support/softflowd.js';
 import { requireTool } from './support/tools.js';
 import { type TsharkRecord, tsharkAvailable, tsharkFlows, writeTsharkCapture } from './support/tshark.js';
 
 const hasTshark = requireTool('tshark', tsharkAvailable());
 const hasSoftflowd = requireTool('softflowd', softflowdAvailable());
+const hasPmacct = requireTool('pmacctd', pmacctAvailable());
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'telegraf');
 const PORT = 2055;
 
@@ -181,6 +184,44 @@ describe.skipIf(!hasTshark || !hasSoftflowd)(
             timestamp: base + i,
           })),
         );
+        const theirs = await tsharkFlows(forTshark, [PORT]);
+        const ours = decodeCapture(ourPcap);
+        expect(ours.length).toBeGreaterThan(10);
+        expect(theirs.every((t) => t.start !== undefined)).toBe(true);
+        agree(ours, theirs);
+      });
+    }
+  },
+);
+
+// pmacctd takes about 3 s whatever the capture (fixed sleeps before reading and before exporting,
+// see test/support/pmacct.ts), so the three versions run at the same time.
+describe.skipIf(!hasTshark || !hasPmacct)(
+  'decoder agrees with tshark on a second real exporter (pmacct)',
+  () => {
+    for (const version of [5, 9, 10] as const) {
+      it.concurrent(`pmacct (nfprobe) exporting ${version === 10 ? 'IPFIX' : `NetFlow v${version}`}`, async () => {
+        const traffic = join(work, `pmacct-traffic-${version}.pcap`);
+        // v5 First/Last count from pmacctd's wall-clock start; see pmacctV5CaptureStart.
+        await generateTrafficPcap(traffic, {
+          seed: 100 + version,
+          ipv6: version !== 5,
+          ...(version === 5 ? { start: pmacctV5CaptureStart() } : {}),
+        });
+        const exported = await exportWithPmacct(version, traffic);
+        expect(exported.length).toBeGreaterThan(0);
+        const base = Date.UTC(2024, 0, 1);
+        const datagrams = exported.map((d, i) => ({
+          payload: d.payload,
+          srcAddr: '127.0.0.1',
+          srcPort: d.srcPort,
+          dstPort: PORT,
+          timestamp: base + i,
+        }));
+        const ourPcap = join(work, `pmacct-exported-${version}.pcap`);
+        await writeFile(ourPcap, udpPcap(datagrams));
+        const forTshark = join(work, `pmacct-exported-${version}-tshark.pcap`);
+        await writeTsharkCapture(forTshark, datagrams);
         const theirs = await tsharkFlows(forTshark, [PORT]);
         const ours = decodeCapture(ourPcap);
         expect(ours.length).toBeGreaterThan(10);

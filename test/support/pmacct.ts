@@ -1,0 +1,200 @@
+/**
+ * Test support: the real pmacct (`pmacctd` with its `nfprobe` plugin) as a second exporter of
+ * NetFlow v5, v9 and IPFIX, fed with a capture from {@link generateTrafficPcap}.
+ *
+ * pmacctd 1.7.7 replays a libpcap savefile (`pcap_savefile`) and exits at end of file; what it takes
+ * (read in the 1.7.7 sources, src/pmacctd.c, src/signals.c, src/nfprobe_plugin/):
+ *
+ * - At end of file the core calls its SIGINT handler: it flushes its buffer into the plugin pipe,
+ *   sleeps a fixed 2 s, sends SIGINT to the plugins and waits for them; nfprobe then expires every
+ *   flow (exports them all) and exits, and the core exits 0. No `pcap_savefile_wait` (that would wait
+ *   for a signal forever).
+ * - Before reading, the core sleeps so that the plugins can start: 2 s by default, or
+ *   `pcap_savefile_delay` whole seconds; 1 is the least there is (0 means the default). So a run takes
+ *   about 3 s, whatever the capture.
+ * - Reading a savefile, nfprobe never expires flows by time (only when the flow table is full, 8192
+ *   flows), so `nfprobe_timeouts` do not matter: every flow is exported once, at the end.
+ * - `daemonize: false` keeps pmacctd in the foreground (its exit is the end of the export); the pid
+ *   file (`pidfile`, plus `<pidfile>-nfprobe-default_nfprobe` for the plugin) goes to a temporary directory.
+ *   Logs go to stderr and are reported when the run fails. Root is not needed to read a savefile.
+ *
+ * Observed export behaviour (the bytes, decoded by tshark):
+ *
+ * - nfprobe is softflowd 0.9.7 inside: it tracks bidirectional flows and exports one record per
+ *   direction that had traffic, with that direction's bytes and packets but the times of the whole
+ *   bidirectional flow (first and last packet either way); bytes are IP-layer bytes (IPv4 total
+ *   length, IPv6 40-byte header + payload length); ICMP type and code are in the destination port
+ *   (type * 256 + code), the source port is 0; v5 drops IPv6 flows.
+ * - v9 and IPFIX: templates 1024/1025 (IPv4) and 2048/2049 (IPv6; the second of each pair for
+ *   egress flows), resent with the data, with absolute flowStartMilliseconds/flowEndMilliseconds
+ *   (IEs 152/153), 64-bit octetDeltaCount and packetDeltaCount, ipVersion, ingress/egress interface,
+ *   flowDirection, addresses, ports, ToS, TCP flags and protocol; the header times are wall-clock
+ *   times of the export. With `aggregate` left out
+ *   nfprobe uses the same primitives as {@link PMACCT_AGGREGATE}; adding `timestamp_start` and
+ *   `timestamp_end` changes nothing (the times are always exported).
+ * - v5: First/Last are packet (capture) times minus the plugin's start time, taken from the wall
+ *   clock, in 32-bit milliseconds; the header has the wall-clock export time and the uptime since
+ *   that start. So for a capture from the past the v5 times wrap around 2^32 ms to a value that
+ *   depends on today's date, see {@link pmacctV5CaptureStart}.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ExportedDatagram } from './softflowd.js';
+import { findExecutable } from './tools.js';
+
+export type { ExportedDatagram } from './softflowd.js';
+
+/** The primitives pmacctd's core hands nfprobe for each packet: addresses, ports, protocol and ToS. */
+export const PMACCT_AGGREGATE = 'src_host, dst_host, src_port, dst_port, proto, tos';
+
+let availability: boolean | undefined;
+
+/** Whether pmacctd is installed (PATH or sbin) and runs (`pmacctd -V` exits 0). Cached. */
+export function pmacctAvailable(): boolean {
+  if (availability === undefined) {
+    const path = findExecutable('pmacctd');
+    availability = path !== undefined && spawnSync(path, ['-V'], { stdio: 'ignore' }).status === 0;
+  }
+  return availability;
+}
+
+/** Options of {@link exportWithPmacct}. */
+export interface PmacctOptions {
+  /** How long no datagram may arrive after pmacctd exits before collection ends (ms, default 250). */
+  quietMs?: number;
+  /** pmacctd is killed and the call rejects after this long (ms, default 30000). */
+  timeoutMs?: number;
+}
+
+/**
+ * The pmacctd configuration {@link exportWithPmacct} runs: replay `trafficPcap` once into the
+ * nfprobe plugin, which exports NetFlow `version` (10 = IPFIX) to 127.0.0.1:`port`.
+ */
+export function pmacctConfig(
+  version: 5 | 9 | 10,
+  trafficPcap: string,
+  port: number,
+  pidFile: string,
+): string {
+  for (const path of [trafficPcap, pidFile]) {
+    if (/[\r\n!#]/.test(path)) throw new Error(`path not usable in a pmacct configuration: ${path}`);
+  }
+  return [
+    'daemonize: false',
+    `pidfile: ${pidFile}`,
+    `pcap_savefile: ${trafficPcap}`,
+    'pcap_savefile_delay: 1',
+    'plugins: nfprobe',
+    `nfprobe_receiver: 127.0.0.1:${port}`,
+    `nfprobe_version: ${version}`,
+    `aggregate: ${PMACCT_AGGREGATE}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Runs pmacctd over `trafficPcap` (see {@link pmacctConfig}) exporting NetFlow `version` to a UDP
+ * socket on a free loopback port, and returns every datagram it sent, in order. Rejects if pmacctd
+ * fails or does not finish within the timeout. Takes about 3 s (pmacctd's fixed sleeps).
+ */
+export async function exportWithPmacct(
+  version: 5 | 9 | 10,
+  trafficPcap: string,
+  options: PmacctOptions = {},
+): Promise<ExportedDatagram[]> {
+  const quietMs = options.quietMs ?? 250;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const executable = findExecutable('pmacctd');
+  if (executable === undefined) throw new Error('pmacctd is not installed');
+
+  const datagrams: ExportedDatagram[] = [];
+  const socket = createSocket('udp4');
+  socket.on('message', (message, remote) => {
+    datagrams.push({
+      payload: new Uint8Array(message.buffer, message.byteOffset, message.length),
+      srcAddr: remote.address,
+      srcPort: remote.port,
+    });
+  });
+  const workDir = await mkdtemp(join(tmpdir(), 'flowcast-pmacct-'));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, '127.0.0.1', () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = socket.address();
+    const configPath = join(workDir, 'pmacctd.conf');
+    await writeFile(configPath, pmacctConfig(version, trafficPcap, port, join(workDir, 'pmacctd.pid')));
+    await runToExit(executable, ['-f', configPath], timeoutMs);
+
+    // The plugin has sent everything before the core exits; wait until it has all been read.
+    let seen = -1;
+    while (seen !== datagrams.length) {
+      seen = datagrams.length;
+      await sleep(quietMs);
+    }
+    return datagrams;
+  } finally {
+    socket.close();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A start time for a capture that pmacct exports as NetFlow v5 with unambiguous times: 10 minutes
+ * from `now`, on a whole second.
+ *
+ * v5 First/Last are 32-bit milliseconds since the plugin started (wall clock). A capture from the
+ * past gives values that wrapped around 2^32 ms, i.e. uptimes some days ahead of the header's
+ * sysUptime or, depending on today's date, more than 2^31 ms ahead. Decoders may read that either as
+ * a flow ahead of the export (no wrap-around; tshark, as test/support/tshark.ts reads it) or as one
+ * that started before the last wrap (a signed 32-bit difference; flowcast), so whether they agree
+ * would depend on the day the test runs. A capture that starts after pmacctd does (and less than
+ * 24 days later) gives First/Last just above the plugin's uptime: both readings are the same time,
+ * the capture time.
+ */
+export function pmacctV5CaptureStart(now: number = Date.now()): number {
+  return Math.ceil(now / 1000) * 1000 + 10 * 60_000;
+}
+
+/**
+ * Runs a program to completion; rejects with its output on a non-zero exit or after `timeoutMs`.
+ * The program runs in a process group of its own, killed whole on timeout: pmacctd's plugins are
+ * forked processes that would outlive a killed core.
+ */
+function runToExit(executable: string, args: readonly string[], timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      reject(new Error(`${executable} ${args.join(' ')} did not finish in ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`${executable} ${args.join(' ')} exited with ${code ?? signal}:\n${output}`));
+    });
+  });
+}
