@@ -531,6 +531,22 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
       }
     });
 
+    it('replaces a point written again with the same series and time (InfluxDB semantics)', async () => {
+      const time = T0 + 3 * HOUR;
+      const tags = { exporter: 'again', ifIndex: '7', ifName: 'xe-0/0/7', direction: 'out' };
+      store.write([point('traffic', time, tags, { bytes: 100, packets: 1, flows: 1 })]);
+      await store.flush();
+      // Written again (a window re-emitted after a restart, a spool segment replayed twice), and
+      // twice in one batch: the last one stands.
+      store.write([
+        point('traffic', time, tags, { bytes: 250, packets: 2, flows: 2 }),
+        point('traffic', time, tags, { bytes: 300, packets: 3, flows: 3 }),
+      ]);
+      await store.flush();
+      const rows = await store.rows('traffic', { from: time, to: time + 1 });
+      expect(rows.map((r) => [r['bytes'], r['packets'], r['flows']])).toEqual([[300, 3, 3]]);
+    });
+
     it('keeps the data across stop and start', async () => {
       await store.stop();
       await store.start();

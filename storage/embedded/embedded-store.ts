@@ -30,7 +30,18 @@ import type {
   TrafficSample,
 } from '../store.js';
 import { EmbeddedStoreError } from './errors.js';
-import { append, ddl, type Encoded, encode, ident, TABLES, type Table, toRow } from './tables.js';
+import {
+  append,
+  ddl,
+  type Encoded,
+  encode,
+  ident,
+  stagingName,
+  TABLES,
+  type Table,
+  toRow,
+  upsert,
+} from './tables.js';
 
 /** Configuration and dependencies of an {@link EmbeddedStore}. */
 export interface EmbeddedStoreOptions {
@@ -407,7 +418,7 @@ export class EmbeddedStore implements Store {
     try {
       await writer.run('BEGIN TRANSACTION');
       for (const [table, list] of rows) {
-        const appender = await writer.createAppender(table.name);
+        const appender = await writer.createAppender(stagingName(table));
         try {
           for (const row of list) append(appender, row);
           appender.closeSync();
@@ -419,6 +430,14 @@ export class EmbeddedStore implements Store {
           }
           throw err;
         }
+        let from = Number.POSITIVE_INFINITY;
+        let to = Number.NEGATIVE_INFINITY;
+        for (const row of list) {
+          const time = Number(row[0]);
+          if (time < from) from = time;
+          if (time > to) to = time;
+        }
+        for (const statement of upsert(table, from, to)) await writer.run(statement);
       }
       await writer.run('COMMIT');
       this.stats.pointsWritten += accepted.length;

@@ -158,10 +158,10 @@ describe('EmbeddedStore', () => {
     dirs.push(dir);
     const store = new EmbeddedStore({ dataDir: dir, log, retentionDays: KEEP, maxQueued: 2 });
     stores.push(store);
-    store.write([traffic(T0, {}, 1), traffic(T0, {}, 2), traffic(T0, {}, 3)]);
+    store.write([traffic(T0, {}, 1), traffic(T0 + 1, {}, 2), traffic(T0 + 2, {}, 3)]);
     expect(store.stats.spoolDropped).toBe(1);
     await store.start();
-    expect((await store.rows('traffic', { from: T0, to: T0 + 1 })).map((r) => r['bytes'])).toEqual([2, 3]);
+    expect((await store.rows('traffic', { from: T0, to: T0 + 3 })).map((r) => r['bytes'])).toEqual([2, 3]);
   });
 
   it('answers reads before start with a typed, retryable error', async () => {

@@ -64,11 +64,39 @@ export const TABLES: ReadonlyMap<string, Table> = new Map(
   (Object.keys(SCHEMA) as MeasurementName[]).map((name) => [name, makeTable(name)]),
 );
 
+/** The table a batch is appended to before it replaces rows of the same series and time. */
+export function stagingName(table: Table): string {
+  return `flowcast_staging_${table.name}`;
+}
+
+/**
+ * Statements that move the staged rows into the table with InfluxDB's semantics: a point replaces
+ * the stored one with the same series (tags) and time, and of several in one batch the last wins.
+ * So a window written again (after a restart, or a spool segment replayed twice) is not counted
+ * twice, and both stores hold the same data.
+ */
+export function upsert(table: Table, from: number, to: number): string[] {
+  const t = ident(table.name);
+  const staging = ident(stagingName(table));
+  const keys = table.columns.filter((c) => c.kind === 'time' || c.kind === 'tag').map((c) => ident(c.name));
+  const same = keys.map((k) => `s.${k} IS NOT DISTINCT FROM ${t}.${k}`).join(' AND ');
+  // The batch's time range, as literals (integers computed here), lets DuckDB skip the row groups
+  // outside it instead of scanning the whole table for every batch.
+  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to))
+    throw new RangeError('upsert: bad time range');
+  return [
+    `DELETE FROM ${t} WHERE ${t}.time BETWEEN ${from} AND ${to} AND EXISTS (SELECT 1 FROM ${staging} s WHERE ${same})`,
+    `INSERT INTO ${t} SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY rowid DESC) AS rn FROM ${staging}) WHERE rn = 1`,
+    `DELETE FROM ${staging}`,
+  ];
+}
+
 /** Statements that create a table, or add the columns a newer schema has to an existing one. */
 export function ddl(table: Table): string[] {
   const columns = table.columns.map((c) => `${ident(c.name)} ${SQL_TYPES[c.kind]}`);
   return [
     `CREATE TABLE IF NOT EXISTS ${ident(table.name)} (${columns.join(', ')})`,
+    `CREATE OR REPLACE TABLE ${ident(stagingName(table))} (${columns.join(', ')})`,
     ...table.columns
       .filter((c) => c.kind !== 'time')
       .map(
