@@ -4,7 +4,7 @@
  * reverse on SIGINT/SIGTERM, so the collector drains into the rollup, the rollup emits its open
  * windows into the store, and the store flushes (or spools) before the process exits.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { HttpServer } from '../api/server.js';
 import type { DecodedRecord } from '../collector/flow.js';
@@ -97,7 +97,12 @@ export function buildService(config: Config, log: Logger): Service {
       collectorCounters: () => (state === undefined ? [] : collectorCounters(state)),
     },
   );
-  const rollupService = new RollupService(rollup, Math.min(5000, intervalMs / 4));
+  const rollupService = new RollupService(
+    rollup,
+    Math.min(5000, intervalMs / 4),
+    join(dataDir, 'rollup-state.json'),
+    log.child({ component: 'rollup' }),
+  );
   const rawFlows = config.storage.rawFlows.enabled
     ? new RawFlowSampler(config.storage.rawFlows.sampleOneIn, (points) => store.write(points))
     : undefined;

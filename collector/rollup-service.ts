@@ -1,7 +1,11 @@
 /**
  * The rollup as a component: a timer emits due windows every few seconds; `stop()` emits every
- * open window (SIGTERM flushes the open interval rather than losing it).
+ * open window (SIGTERM writes the interval in progress rather than losing it) and records in the
+ * data directory where the next process must resume, so that a restart inside an interval does
+ * not write that interval again over what was written at stop.
  */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
 import type { Rollup } from './rollup.js';
 
 export class RollupService {
@@ -10,9 +14,27 @@ export class RollupService {
   constructor(
     readonly rollup: Rollup,
     private readonly flushEveryMs: number,
+    /** `<dataDir>/rollup-state.json`; undefined keeps no state. */
+    private readonly stateFile: string | undefined,
+    private readonly log: Logger,
   ) {}
 
   async start(): Promise<void> {
+    if (this.stateFile !== undefined) {
+      const text = await readFile(this.stateFile, 'utf8').catch(() => undefined);
+      if (text !== undefined) {
+        const resumeAt = Number((JSON.parse(text) as { resumeAt?: unknown }).resumeAt);
+        if (Number.isSafeInteger(resumeAt)) {
+          this.rollup.resumeAfter(resumeAt);
+          if (resumeAt > Date.now()) {
+            this.log.info(
+              { resumeAt: new Date(resumeAt).toISOString() },
+              'rollup: resuming after the interval written at the last stop',
+            );
+          }
+        }
+      }
+    }
     this.timer = setInterval(() => this.rollup.flush(Date.now()), this.flushEveryMs);
     this.timer.unref();
   }
@@ -21,5 +43,13 @@ export class RollupService {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     this.rollup.close(Date.now());
+    if (this.stateFile === undefined) return;
+    try {
+      const tmp = `${this.stateFile}.tmp`;
+      await writeFile(tmp, JSON.stringify({ resumeAt: this.rollup.resumeAt }));
+      await rename(tmp, this.stateFile);
+    } catch (err) {
+      this.log.error({ err, file: this.stateFile }, 'rollup: could not record where to resume');
+    }
   }
 }

@@ -363,6 +363,36 @@ describe('Rollup', () => {
     expect(last.fields).toMatchObject({ packets: 30, decodeErrors: 4, missingTemplates: 7 });
   });
 
+  it('a process resuming after close() does not write the closed interval again', () => {
+    const base = {
+      packets: 0,
+      records: 0,
+      decodeErrors: 0,
+      missingTemplates: 0,
+      sequenceGaps: 0,
+      dropped: 0,
+    };
+    const first = setup({}, () => [{ ...base, exporter: 'r1', version: 9, packets: 3 }]);
+    first.rollup.ingest([flow({ end: T0 + 1000, bytes: 100 })], T0 + 2000);
+    first.rollup.flush(T0 + 2000);
+    first.rollup.close(T0 + 10_000);
+    expect(first.rollup.resumeAt).toBe(T0 + MIN);
+    expect(new Set(first.all().map((p) => p.time))).toEqual(new Set([T0]));
+
+    const second = setup({}, () => [{ ...base, exporter: 'r1', version: 9, packets: 2 }]);
+    second.rollup.resumeAfter(first.rollup.resumeAt);
+    second.rollup.flush(T0 + 20_000);
+    second.rollup.ingest([flow({ end: T0 + 15_000, bytes: 50 })], T0 + 20_000);
+    second.rollup.close(T0 + 30_000);
+    const points = second.all();
+    expect(points.length).toBeGreaterThan(0);
+    // Nothing stamped with the interval the first process wrote: its points stay as they were.
+    expect(points.every((p) => p.time >= T0 + MIN)).toBe(true);
+    expect(one(points, 'traffic_protocol', { exporter: 'r1' }).fields['bytes']).toBe(50);
+    expect(one(points, 'collector', { exporter: 'r1' }).fields['packets']).toBe(2);
+    expect(second.rollup.stats.late).toBe(1);
+  });
+
   it('writes collector counters as deltas per interval', () => {
     const base = {
       packets: 0,

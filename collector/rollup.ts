@@ -326,12 +326,37 @@ export class Rollup {
     else if (current > this.collectorMark) this.emitCollector(current);
   }
 
-  /** Emits every open window and the collector deltas so far (at shutdown). */
+  /**
+   * Emits every open window and the collector deltas so far (at shutdown). The interval in progress
+   * is written partly filled; see `resumeAt`.
+   */
   close(now = Date.now()): void {
     this.emitWindows([...this.windows.values()]);
     const current = Math.floor(now / this.interval) * this.interval;
     this.collectorMark ??= current;
     this.emitCollector(current);
+    this.watermark = Math.max(this.watermark, current + this.interval);
+  }
+
+  /**
+   * After `close()`: the start of the first interval not written. A process that takes over (a
+   * restart) must not write an earlier interval again, or its points would replace the ones
+   * written at close (same series and time) and lose them.
+   */
+  get resumeAt(): number {
+    return this.watermark;
+  }
+
+  /**
+   * Continues after a process that wrote every interval before `time` (its `resumeAt`): records
+   * for those intervals go to the first one not written, counted as late, and the collector deltas
+   * are stamped from there on. Nothing is counted twice or overwritten; a restart inside an
+   * interval shifts that interval's later records into the next one.
+   */
+  resumeAfter(time: number): void {
+    if (!Number.isFinite(time)) return;
+    this.watermark = Math.max(this.watermark, time);
+    this.collectorMark = Math.max(this.collectorMark ?? time, time);
   }
 
   /** The window for records whose own window starts at `start`; sets `placement`. */

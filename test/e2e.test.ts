@@ -349,6 +349,31 @@ describe.skipIf(!hasTshark || !hasSoftflowd)('end to end: softflowd → flowcast
     90_000,
   );
 
+  it.skipIf(!hasInfluxd)(
+    'a restart inside a rollup interval loses nothing: the interval written at stop is not written again',
+    async () => {
+      const influxd = await launchInfluxd();
+      const dataDir = join(await tempDir('flowcast-e2e-data-'), 'data');
+      // An hour-long interval: both processes run inside the same one.
+      const options = { dataDir, rollupInterval: 3600, influxUrl: influxd.url, influxDatabase: DATABASE };
+      const first = await startFlowcast(options);
+      // The exporters keep their sockets: IPFIX templates belong to the transport session.
+      const sockets = await openExporters();
+      const firstSent = await send(first, sockets, firstHalf);
+      await waitForDatagrams(first, firstSent);
+      await stopCleanly(first);
+
+      const second = await startFlowcast(options);
+      const secondSent = await send(second, sockets, secondHalf);
+      await waitForDatagrams(second, secondSent);
+      await stopCleanly(second);
+
+      expect(await influxTotals(influxd)).toEqual(expectedByExporter());
+      expect(await influxCollectorPackets(influxd)).toEqual(datagramsByExporter());
+    },
+    90_000,
+  );
+
   it('without FLOWCAST_INFLUX_URL the embedded store in the data directory holds the same sums', async () => {
     const dataDir = join(await tempDir('flowcast-e2e-data-'), 'data');
     const fc = await startFlowcast({ dataDir, rollupInterval: ROLLUP_INTERVAL });
