@@ -228,6 +228,11 @@ const ROLLUP_COUNTERS: ReadonlyArray<[keyof RollupStats, string, string]> = [
     'Records with no output interface (no outbound traffic point)',
   ],
   ['saturated', 'flowcast_rollup_saturated_values_total', 'Sums clamped to the 64-bit integer range'],
+  [
+    'interfacesFolded',
+    'flowcast_rollup_interfaces_folded_total',
+    'Records counted under ifIndex "overflow": over 4,096 interfaces per exporter and interval',
+  ],
   ['pointsEmitted', 'flowcast_rollup_points_total', 'Points the rollup handed to the store'],
 ];
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Point } from '../storage/store.js';
 import { type DecodedRecord, FlowRecord, type OptionsRecord } from './flow.js';
-import { type CollectorCounters, Rollup, type RollupConfig } from './rollup.js';
+import { type CollectorCounters, MAX_INTERFACES, Rollup, type RollupConfig } from './rollup.js';
 
 /** A window start: a multiple of 60 s. */
 const T0 = 1_700_000_040_000;
@@ -391,6 +391,20 @@ describe('Rollup', () => {
     expect(one(points, 'traffic_protocol', { exporter: 'r1' }).fields['bytes']).toBe(50);
     expect(one(points, 'collector', { exporter: 'r1' }).fields['packets']).toBe(2);
     expect(second.rollup.stats.late).toBe(1);
+  });
+
+  it('folds interfaces beyond the limit into one overflow series, sums whole', () => {
+    const { rollup, all } = setup();
+    const records = Array.from({ length: MAX_INTERFACES + 10 }, (_, i) =>
+      flow({ end: T0 + 1000, inIf: 1000 + i, bytes: 1 }),
+    );
+    rollup.ingest(records, T0 + 2000);
+    rollup.close(T0 + 3000);
+    const inbound = pick(all(), 'traffic', { direction: 'in' });
+    expect(inbound).toHaveLength(MAX_INTERFACES + 1);
+    expect(one(all(), 'traffic', { ifIndex: 'overflow', direction: 'in' }).fields['bytes']).toBe(10);
+    expect(inbound.reduce((n, p) => n + Number(p.fields['bytes']), 0)).toBe(MAX_INTERFACES + 10);
+    expect(rollup.stats.interfacesFolded).toBe(10);
   });
 
   it('writes collector counters as deltas per interval', () => {

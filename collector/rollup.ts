@@ -101,11 +101,17 @@ export interface RollupStats {
   withoutOutIf: number;
   /** Field values clamped to 2^63 − 1. */
   saturated: number;
+  /** Records whose interface was counted under ifIndex "overflow" (over MAX_INTERFACES). */
+  interfacesFolded: number;
   windowsEmitted: number;
   pointsEmitted: number;
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** Interfaces per exporter and interval before the rest are folded into OVERFLOW_IF. */
+export const MAX_INTERFACES = 4096;
+/** The ifIndex traffic beyond MAX_INTERFACES is kept under (not a valid 32-bit ifIndex). */
+export const OVERFLOW_IF = -1;
 const INT64_MAX = 2n ** 63n - 1n;
 /** Protocol/service accumulators are keyed by protocolId × 256 + serviceId (fewer than 256 services). */
 const SERVICE_BITS = 8;
@@ -159,9 +165,21 @@ class ExporterWindow {
     this.dst = new SpaceSaving(topCapacity);
   }
 
+  /** Records whose interface was folded into OVERFLOW_IF (see `iface`). */
+  overflowed = 0;
+
+  /**
+   * The totals of one interface. Beyond MAX_INTERFACES per exporter and interval (a real router has
+   * far fewer; random ifIndex values from a broken or hostile exporter would each make a series)
+   * the traffic is kept under the ifIndex OVERFLOW_IF, so sums stay whole and series bounded.
+   */
   iface(ifIndex: number): InterfaceTotals {
     let t = this.interfaces.get(ifIndex);
     if (t === undefined) {
+      if (this.interfaces.size >= MAX_INTERFACES && ifIndex !== OVERFLOW_IF) {
+        this.overflowed++;
+        return this.iface(OVERFLOW_IF);
+      }
       t = new InterfaceTotals();
       this.interfaces.set(ifIndex, t);
     }
@@ -208,6 +226,7 @@ export class Rollup {
     withoutInIf: 0,
     withoutOutIf: 0,
     saturated: 0,
+    interfacesFolded: 0,
     windowsEmitted: 0,
     pointsEmitted: 0,
   };
@@ -413,8 +432,9 @@ export class Rollup {
     const points: Point[] = [];
     const time = w.start;
     for (const [exporter, ew] of w.exporters) {
+      this.stats.interfacesFolded += ew.overflowed;
       for (const [ifIndex, t] of ew.interfaces) {
-        const index = String(ifIndex);
+        const index = ifIndex === OVERFLOW_IF ? 'overflow' : String(ifIndex);
         const name = this.deps.interfaceName(exporter, ifIndex);
         // An empty tag value is not valid line protocol; the ifIndex keeps the legend readable. The
         // name is the exporter's text: cleaned here so that every store keeps the same value.
