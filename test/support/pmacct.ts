@@ -38,12 +38,9 @@
  *   depends on today's date, see {@link pmacctV5CaptureStart}.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { ExportedDatagram } from './softflowd.js';
+import { collectExports, type ExportedDatagram } from './export-socket.js';
 import { findExecutable } from './tools.js';
 
 export type { ExportedDatagram } from './softflowd.js';
@@ -111,40 +108,11 @@ export async function exportWithPmacct(
   const executable = findExecutable('pmacctd');
   if (executable === undefined) throw new Error('pmacctd is not installed');
 
-  const datagrams: ExportedDatagram[] = [];
-  const socket = createSocket('udp4');
-  socket.on('message', (message, remote) => {
-    datagrams.push({
-      payload: new Uint8Array(message.buffer, message.byteOffset, message.length),
-      srcAddr: remote.address,
-      srcPort: remote.port,
-    });
-  });
-  const workDir = await mkdtemp(join(tmpdir(), 'flowcast-pmacct-'));
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, '127.0.0.1', () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = socket.address();
+  return collectExports('pmacct', quietMs, async (port, workDir) => {
     const configPath = join(workDir, 'pmacctd.conf');
     await writeFile(configPath, pmacctConfig(version, trafficPcap, port, join(workDir, 'pmacctd.pid')));
     await runToExit(executable, ['-f', configPath], timeoutMs);
-
-    // The plugin has sent everything before the core exits; wait until it has all been read.
-    let seen = -1;
-    while (seen !== datagrams.length) {
-      seen = datagrams.length;
-      await sleep(quietMs);
-    }
-    return datagrams;
-  } finally {
-    socket.close();
-    await rm(workDir, { recursive: true, force: true });
-  }
+  });
 }
 
 /**

@@ -22,15 +22,15 @@
  * data records, not templates or options (RFC 3954 says all records).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { formatIPv6 } from '../../collector/addr.js';
+import { collectExports, type ExportedDatagram } from './export-socket.js';
 import { classicPcap, ethernetFrame, ipPacket, parseIp, type Transport } from './pcap-writer.js';
 import { prng } from './random.js';
 import { findExecutable } from './tools.js';
+
+export type { ExportedDatagram };
 
 let availability: boolean | undefined;
 
@@ -41,14 +41,6 @@ export function softflowdAvailable(): boolean {
     availability = path !== undefined && spawnSync(path, ['-h'], { stdio: 'ignore' }).status === 0;
   }
   return availability;
-}
-
-/** One export datagram softflowd sent. */
-export interface ExportedDatagram {
-  payload: Uint8Array;
-  /** The exporter's source address and port as the receiving socket saw them. */
-  srcAddr: string;
-  srcPort: number;
 }
 
 /** Options of {@link exportWithSoftflowd}. */
@@ -74,40 +66,11 @@ export async function exportWithSoftflowd(
   const executable = findExecutable('softflowd');
   if (executable === undefined) throw new Error('softflowd is not installed');
 
-  const datagrams: ExportedDatagram[] = [];
-  const socket = createSocket('udp4');
-  socket.on('message', (message, remote) => {
-    datagrams.push({
-      payload: new Uint8Array(message.buffer, message.byteOffset, message.length),
-      srcAddr: remote.address,
-      srcPort: remote.port,
-    });
-  });
-  const workDir = await mkdtemp(join(tmpdir(), 'flowcast-softflowd-'));
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, '127.0.0.1', () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = socket.address();
+  return collectExports('softflowd', quietMs, async (port, workDir) => {
     const args = ['-r', trafficPcap, '-n', `127.0.0.1:${port}`, '-v', String(version), '-d', '-a'];
     args.push('-p', join(workDir, 'softflowd.pid'));
     await runToExit(executable, args, timeoutMs);
-
-    // Loopback datagrams are queued before softflowd exits; wait until they have all been read.
-    let seen = -1;
-    while (seen !== datagrams.length) {
-      seen = datagrams.length;
-      await sleep(quietMs);
-    }
-    return datagrams;
-  } finally {
-    socket.close();
-    await rm(workDir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Runs a program to completion; rejects with its output on a non-zero exit or after `timeoutMs`. */

@@ -1,0 +1,59 @@
+/**
+ * Test support: collecting what a real exporter (softflowd, pmacct) sends. Opens a UDP socket on a
+ * free loopback port and a temporary work directory, runs the exporter against them, then waits
+ * until no datagram has arrived for a quiet period and returns them all, in arrival order.
+ */
+import { createSocket } from 'node:dgram';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** One export datagram an exporter sent. */
+export interface ExportedDatagram {
+  payload: Uint8Array;
+  /** The exporter's source address and port as the receiving socket saw them. */
+  srcAddr: string;
+  srcPort: number;
+}
+
+/**
+ * Runs `exporter(port, workDir)` (which resolves when the exporter has exited) and returns every
+ * datagram received on `port`. Loopback datagrams are queued before the exporter exits; collection
+ * ends after `quietMs` without a new one.
+ */
+export async function collectExports(
+  name: string,
+  quietMs: number,
+  exporter: (port: number, workDir: string) => Promise<void>,
+): Promise<ExportedDatagram[]> {
+  const datagrams: ExportedDatagram[] = [];
+  const socket = createSocket('udp4');
+  socket.on('message', (message, remote) => {
+    datagrams.push({
+      payload: new Uint8Array(message.buffer, message.byteOffset, message.length),
+      srcAddr: remote.address,
+      srcPort: remote.port,
+    });
+  });
+  const workDir = await mkdtemp(join(tmpdir(), `flowcast-${name}-`));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, '127.0.0.1', () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    await exporter(socket.address().port, workDir);
+    let seen = -1;
+    while (seen !== datagrams.length) {
+      seen = datagrams.length;
+      await sleep(quietMs);
+    }
+    return datagrams;
+  } finally {
+    socket.close();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
