@@ -113,10 +113,11 @@ export class InfluxConnection {
   }
 
   /** Calls `/ping` and returns the version header; throws an {@link InfluxStoreError} on failure. */
-  async ping(): Promise<string | undefined> {
+  async ping(signal?: AbortSignal): Promise<string | undefined> {
     let version: string | undefined;
     try {
-      await this.transport.request('/ping', '', { method: 'GET', headers: this.auth('v1') }, (headers) => {
+      const options = { method: 'GET', headers: this.auth('v1'), ...(signal !== undefined && { signal }) };
+      await this.transport.request('/ping', '', options, (headers) => {
         const value = headers['x-influxdb-version'];
         version = Array.isArray(value) ? value[0] : value;
       });
@@ -127,8 +128,8 @@ export class InfluxConnection {
   }
 
   /** Pings the server and picks the write endpoint from its version. */
-  async detect(): Promise<ServerInfo> {
-    this.server = serverInfo(await this.ping());
+  async detect(signal?: AbortSignal): Promise<ServerInfo> {
+    this.server = serverInfo(await this.ping(signal));
     return this.server;
   }
 
@@ -136,10 +137,10 @@ export class InfluxConnection {
    * Sends line protocol to the write endpoint. Rejects with the transport's own errors (`HttpError`,
    * network errors) so that the writer can tell what to retry.
    */
-  async write(lines: string): Promise<void> {
+  async write(lines: string, signal?: AbortSignal): Promise<void> {
     const { database, org = '' } = this.options;
     // Until a ping succeeds the endpoint is unknown; the first write finds out.
-    const api = (this.server ?? (await this.detect())).writeApi;
+    const api = (this.server ?? (await this.detect(signal))).writeApi;
     const path =
       api === 'v1'
         ? `/write?${new URLSearchParams({ db: database, precision: PRECISION })}`
@@ -148,6 +149,7 @@ export class InfluxConnection {
       method: 'POST',
       headers: { 'content-type': 'text/plain; charset=utf-8', ...this.auth(api) },
       gzipThreshold: 64 * 1024,
+      ...(signal !== undefined && { signal }),
     });
   }
 

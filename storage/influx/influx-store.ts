@@ -56,6 +56,10 @@ export interface InfluxStoreOptions {
   /** How often InfluxDB is pinged while the spool holds data. */
   readonly healthCheckIntervalMs?: number;
   readonly requestTimeoutMs?: number;
+  /** How long stop() lets requests in flight run before spooling what is left. */
+  readonly stopTimeoutMs?: number;
+  /** How long start() waits for `/ping`. */
+  readonly startPingTimeoutMs?: number;
   readonly log: Logger;
 }
 
@@ -71,6 +75,9 @@ export const INFLUX_STORE_DEFAULTS = {
   maxRetryDelayMs: 10_000,
   healthCheckIntervalMs: 5000,
   requestTimeoutMs: 10_000,
+  stopTimeoutMs: 2000,
+  /** How long start() waits for `/ping` before starting anyway (writes spool until it answers). */
+  startPingTimeoutMs: 3000,
 } as const;
 
 type Cell = string | number | boolean | null;
@@ -120,6 +127,7 @@ export class InfluxStore implements Store {
   private readonly writer: Writer;
   private readonly log: Logger;
   private readonly database: string;
+  private readonly startPingTimeoutMs: number;
   private started = false;
   private lastRefusalLog = 0;
 
@@ -127,10 +135,14 @@ export class InfluxStore implements Store {
     const o = { ...INFLUX_STORE_DEFAULTS, ...options };
     this.log = o.log;
     this.database = o.database;
+    this.startPingTimeoutMs = o.startPingTimeoutMs;
     this.connection = new InfluxConnection({ ...o, timeoutMs: o.requestTimeoutMs });
     this.spool = new Spool({ dir: join(o.dataDir, 'spool'), maxBytes: o.spoolMaxBytes, log: o.log });
     this.writer = new Writer(
-      { write: (lines) => this.connection.write(lines), healthy: () => this.healthy() },
+      {
+        write: (lines, signal) => this.connection.write(lines, signal),
+        healthy: (signal) => this.healthy(signal),
+      },
       this.spool,
       this.stats,
       o,
@@ -149,7 +161,7 @@ export class InfluxStore implements Store {
   async start(): Promise<void> {
     if (this.started) return;
     await this.spool.open();
-    if (!(await this.healthy())) {
+    if (!(await this.healthy(AbortSignal.timeout(this.startPingTimeoutMs)))) {
       this.log.warn('InfluxDB unreachable at start; spooling writes until it answers');
     }
     this.started = true;
@@ -327,9 +339,9 @@ export class InfluxStore implements Store {
   }
 
   /** Pings (re-detecting the version) and makes sure the database exists; false when unreachable. */
-  private async healthy(): Promise<boolean> {
+  private async healthy(signal?: AbortSignal): Promise<boolean> {
     try {
-      const server = await this.connection.detect();
+      const server = await this.connection.detect(signal);
       if (server.major === 1) await this.ensureDatabase();
       return true;
     } catch (err) {

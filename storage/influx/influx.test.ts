@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -392,6 +392,51 @@ describe('InfluxStore request shape on /api/v2/write (a local server reporting 2
       q: 'SELECT last("packets") FROM "collector" GROUP BY "exporter"',
     });
     expect(read.headers['authorization']).toBe('Token secret-token');
+  });
+});
+
+describe('InfluxStore against an InfluxDB that accepts connections and never answers', () => {
+  it('starts, and stops with everything spooled, within seconds rather than request timeouts', async () => {
+    const sockets = new Set<Socket>();
+    const hung = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const dataDir = await mkdtemp(join(tmpdir(), 'flowcast-hung-'));
+    try {
+      const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+      const store = new InfluxStore({
+        url,
+        database: 'hung',
+        dataDir,
+        requestTimeoutMs: 30_000,
+        stopTimeoutMs: 500,
+        startPingTimeoutMs: 500,
+        log: pino({ level: 'silent' }),
+      });
+      let began = performance.now();
+      await store.start();
+      expect(performance.now() - began).toBeLessThan(5000);
+      store.write([
+        {
+          measurement: 'traffic',
+          tags: { exporter: '192.0.2.1', ifIndex: '1', ifName: 'x', direction: 'in' },
+          fields: { bytes: 1, packets: 1, flows: 1 },
+          time: Date.UTC(2024, 0, 1),
+        },
+      ]);
+      began = performance.now();
+      await store.stop();
+      // Far below the 30 s request timeout: the stop gave up on the hung request and spooled.
+      expect(performance.now() - began).toBeLessThan(5000);
+      expect(store.stats.spoolPoints).toBe(1);
+      expect(store.stats.pointsWritten).toBe(0);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => hung.close(resolve));
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -69,6 +69,7 @@ describe('Writer', () => {
     minRetryDelayMs: 10,
     maxRetryDelayMs: 2000,
     healthCheckIntervalMs: 20,
+    stopTimeoutMs: 2000,
     log,
   };
 

@@ -8,6 +8,8 @@
  * in time (at most `maxRetries` backoffs of at most `maxRetryDelayMs`); rollups arrive at a few
  * points per interface and interval, so that wait holds little.
  */
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpError } from '@influxdata/influxdb-client';
 import type { Logger } from 'pino';
 import type { Spool } from '../spool.js';
@@ -15,10 +17,13 @@ import type { StoreStats } from '../store.js';
 
 /** What the writer sends to: the connection, seen through the two calls it needs. */
 export interface WriteTarget {
-  /** Sends line protocol; rejects with the transport's errors (`HttpError`, network errors). */
-  write(lines: string): Promise<void>;
+  /**
+   * Sends line protocol; rejects with the transport's errors (`HttpError`, network errors), or when
+   * `signal` aborts.
+   */
+  write(lines: string, signal?: AbortSignal): Promise<void>;
   /** Whether InfluxDB is up and ready for writes again (called while the spool holds data). */
-  healthy(): Promise<boolean>;
+  healthy(signal?: AbortSignal): Promise<boolean>;
 }
 
 /** Tuning of the {@link Writer}. */
@@ -32,6 +37,12 @@ export interface WriterOptions {
   readonly maxRetryDelayMs: number;
   /** How often InfluxDB is pinged while the spool holds data. */
   readonly healthCheckIntervalMs: number;
+  /**
+   * How long `stop()` lets writes and pings in flight run before aborting them; what is left then
+   * goes to the spool. An InfluxDB that accepts connections but never answers must not hold a
+   * shutdown past the supervisor's grace period.
+   */
+  readonly stopTimeoutMs: number;
   readonly log: Logger;
 }
 
@@ -95,6 +106,8 @@ export class Writer {
   /** Between start() and the end of stop(): batches are sent only then. */
   private running = false;
   private stopping = false;
+  /** Aborts requests in flight when a stop has waited long enough. */
+  private abort = new AbortController();
 
   constructor(
     private readonly target: WriteTarget,
@@ -107,6 +120,7 @@ export class Writer {
   start(): void {
     this.running = true;
     this.stopping = false;
+    this.abort = new AbortController();
     this.countSpooled();
     if (!this.spool.empty) this.recover();
     this.kick();
@@ -135,8 +149,13 @@ export class Writer {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
-    await this.flush();
-    await this.recovering;
+    const deadline = setTimeout(() => this.abort.abort(), this.options.stopTimeoutMs);
+    try {
+      await this.flush();
+      await this.recovering;
+    } finally {
+      clearTimeout(deadline);
+    }
     this.running = false;
   }
 
@@ -187,7 +206,7 @@ export class Writer {
     const { log } = this.options;
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.target.write(payload);
+        await this.target.write(payload, this.abort.signal);
         this.stats.pointsWritten += points;
         return 'done';
       } catch (err) {
@@ -221,7 +240,8 @@ export class Writer {
           return 'failed';
         }
         log.debug({ err, attempt: attempt + 1, delay }, 'InfluxDB write failed, retrying');
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        // A stop that gave up waiting cuts the backoff short (the retry then fails at once).
+        await sleep(delay, undefined, { signal: this.abort.signal }).catch(() => undefined);
       }
     }
   }
@@ -248,7 +268,8 @@ export class Writer {
 
   private async recoveryLoop(): Promise<void> {
     while (!this.stopping && !this.spool.empty) {
-      if (!(await this.target.healthy()) || !(await this.replay())) {
+      if (!(await this.target.healthy(this.abort.signal)) || !(await this.replay())) {
+        if (this.stopping) break;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.options.healthCheckIntervalMs);
           this.wake = () => {
