@@ -174,6 +174,15 @@ export class EmbeddedStore implements Store {
     if (this.instance === undefined) return;
     clearInterval(this.retentionTimer);
     await this.flush();
+    // A batch that failed is kept for the next one; at stop there is no next one but this.
+    if (this.retry.length > 0) await this.flush();
+    if (this.retry.length > 0) {
+      this.o.log.error(
+        { points: this.retry.length },
+        'embedded store: points could not be written before stop, lost',
+      );
+      this.drop(this.retry.length);
+    }
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     this.reader?.closeSync();
