@@ -547,6 +547,16 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
       expect(rows.map((r) => [r['bytes'], r['packets'], r['flows']])).toEqual([[300, 3, 3]]);
     });
 
+    it('finds a point by a tag value with a backslash or control characters, as it was written', async () => {
+      const time = T0 + 4 * HOUR;
+      const odd = { exporter: 'odd\\one', ifIndex: '9', ifName: 'tab\there', direction: 'in' };
+      store.write([point('traffic', time, odd, { bytes: 9, packets: 1, flows: 1 })]);
+      await store.flush();
+      expect(
+        await store.traffic({ from: time, to: time + MIN, stepSeconds: 60, exporter: 'odd\\one' }),
+      ).toEqual([{ time, bytes: 9, packets: 1, flows: 1 }]);
+    });
+
     it('keeps the data across stop and start', async () => {
       await store.stop();
       await store.start();

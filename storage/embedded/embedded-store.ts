@@ -15,6 +15,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { Logger } from 'pino';
+import { cleanTagValue } from '../line-protocol.js';
 import type {
   ExporterInfo,
   ForecastSample,
@@ -97,7 +98,8 @@ function where(
   const parts: string[] = [...fixed];
   for (const [column, op, value] of conditions) {
     if (value === undefined) continue;
-    params.push(value);
+    // Tag values are stored cleaned (see cleanTagValue): compare with the cleaned form.
+    params.push(typeof value === 'string' ? cleanTagValue(value) : value);
     parts.push(`${ident(column)} ${op} $${params.length}`);
   }
   return parts.length === 0 ? '' : `WHERE ${parts.join(' AND ')}`;

@@ -9,6 +9,7 @@
  * refused (and counted by the store), never half-written.
  */
 import type { DuckDBAppender } from '@duckdb/node-api';
+import { cleanTagValue } from '../line-protocol.js';
 import { type FieldType, type MeasurementName, SCHEMA } from '../schema.js';
 import type { Point, Row } from '../store.js';
 
@@ -147,7 +148,8 @@ export function encode(table: Table, point: Point): Encoded | undefined {
   for (const [key, value] of Object.entries(point.tags)) {
     if (typeof value !== 'string') return undefined;
     const at = table.byName.get(key);
-    if (at !== undefined && table.columns[at]!.kind === 'tag') row[at] = value;
+    // Cleaned as line protocol cleans them for InfluxDB, so that both stores hold the same value.
+    if (at !== undefined && table.columns[at]!.kind === 'tag') row[at] = cleanTagValue(value);
     else {
       extra[key] = value;
       extras++;

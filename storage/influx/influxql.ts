@@ -2,6 +2,7 @@
  * Building InfluxQL safely: every identifier and string literal goes through these escapers, so no
  * caller-supplied text is ever spliced into a statement as is.
  */
+import { cleanTagValue } from '../line-protocol.js';
 import { InfluxStoreError } from './errors.js';
 
 // InfluxQL's scanner ends a quoted token at an unescaped quote and refuses a raw newline in one.
@@ -16,9 +17,13 @@ export function ident(name: string): string {
   return `"${escapeIn(name, '"')}"`;
 }
 
-/** A single-quoted string literal (a tag value to compare with). */
+/**
+ * A single-quoted string literal (a tag value to compare with). Tag values are stored cleaned (see
+ * cleanTagValue), so the value is cleaned the same way: it matches what was stored, and control
+ * characters, which InfluxQL refuses in a literal, never reach the query.
+ */
 export function str(value: string): string {
-  return `'${escapeIn(value, "'")}'`;
+  return `'${escapeIn(cleanTagValue(value), "'")}'`;
 }
 
 /** A whole number of milliseconds, checked: InfluxQL refuses fractional `ms` literals. */
