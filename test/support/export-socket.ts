@@ -9,6 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** How an exporter run is bounded. */
+export interface ExportRunOptions {
+  /** How long no datagram may arrive after the exporter exits before collection ends (ms, default 250). */
+  quietMs?: number;
+  /** The exporter is killed and the call rejects after this long (ms, default 30000). */
+  timeoutMs?: number;
+}
+
 /** One export datagram an exporter sent. */
 export interface ExportedDatagram {
   payload: Uint8Array;

@@ -37,35 +37,24 @@
  *   that start. So for a capture from the past the v5 times wrap around 2^32 ms to a value that
  *   depends on today's date, see {@link pmacctV5CaptureStart}.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { collectExports, type ExportedDatagram } from './export-socket.js';
-import { findExecutable } from './tools.js';
+import { collectExports, type ExportedDatagram, type ExportRunOptions } from './export-socket.js';
+import { findExecutable, toolRuns } from './tools.js';
 
 export type { ExportedDatagram } from './softflowd.js';
 
 /** The primitives pmacctd's core hands nfprobe for each packet: addresses, ports, protocol and ToS. */
 export const PMACCT_AGGREGATE = 'src_host, dst_host, src_port, dst_port, proto, tos';
 
-let availability: boolean | undefined;
-
 /** Whether pmacctd is installed (PATH or sbin) and runs (`pmacctd -V` exits 0). Cached. */
 export function pmacctAvailable(): boolean {
-  if (availability === undefined) {
-    const path = findExecutable('pmacctd');
-    availability = path !== undefined && spawnSync(path, ['-V'], { stdio: 'ignore' }).status === 0;
-  }
-  return availability;
+  return toolRuns('pmacctd', ['-V']);
 }
 
-/** Options of {@link exportWithPmacct}. */
-export interface PmacctOptions {
-  /** How long no datagram may arrive after pmacctd exits before collection ends (ms, default 250). */
-  quietMs?: number;
-  /** pmacctd is killed and the call rejects after this long (ms, default 30000). */
-  timeoutMs?: number;
-}
+/** Options of the run: see ExportRunOptions. */
+export type PmacctOptions = ExportRunOptions;
 
 /**
  * The pmacctd configuration {@link exportWithPmacct} runs: replay `trafficPcap` once into the

@@ -21,35 +21,24 @@
  * (IEs 22/21), IPFIX also an options record with systemInitTimeMilliseconds; v9 headers count only
  * data records, not templates or options (RFC 3954 says all records).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatIPv6 } from '../../collector/addr.js';
-import { collectExports, type ExportedDatagram } from './export-socket.js';
+import { collectExports, type ExportedDatagram, type ExportRunOptions } from './export-socket.js';
 import { classicPcap, ethernetFrame, ipPacket, parseIp, type Transport } from './pcap-writer.js';
 import { prng } from './random.js';
-import { findExecutable } from './tools.js';
+import { findExecutable, toolRuns } from './tools.js';
 
 export type { ExportedDatagram };
 
-let availability: boolean | undefined;
-
 /** Whether softflowd is installed (PATH or sbin) and runs (`softflowd -h` exits 0). Cached. */
 export function softflowdAvailable(): boolean {
-  if (availability === undefined) {
-    const path = findExecutable('softflowd');
-    availability = path !== undefined && spawnSync(path, ['-h'], { stdio: 'ignore' }).status === 0;
-  }
-  return availability;
+  return toolRuns('softflowd', ['-h']);
 }
 
-/** Options of {@link exportWithSoftflowd}. */
-export interface SoftflowdOptions {
-  /** How long no datagram may arrive after softflowd exits before collection ends (ms, default 250). */
-  quietMs?: number;
-  /** softflowd is killed and the call rejects after this long (ms, default 30000). */
-  timeoutMs?: number;
-}
+/** Options of the run: see ExportRunOptions. */
+export type SoftflowdOptions = ExportRunOptions;
 
 /**
  * Runs softflowd over `trafficPcap` (`-r`, `-a`, offline mode) exporting NetFlow `version` (10 =

@@ -3,6 +3,7 @@
  * and the one rule for when one is missing: skip with a visible notice on a developer machine,
  * fail under CI (`CI=true`), where a skipped oracle would silently pass.
  */
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -40,4 +41,17 @@ export function requireTool(name: string, available: boolean = findExecutable(na
   }
   console.warn(`[flowcast tests] ${name} is not installed: skipping the tests that need it`);
   return false;
+}
+
+const runs = new Map<string, boolean>();
+
+/** Whether executable `name` is installed and `name ...args` exits 0 (a smoke run). Cached. */
+export function toolRuns(name: string, args: readonly string[]): boolean {
+  let ok = runs.get(name);
+  if (ok === undefined) {
+    const path = findExecutable(name);
+    ok = path !== undefined && spawnSync(path, args, { stdio: 'ignore' }).status === 0;
+    runs.set(name, ok);
+  }
+  return ok;
 }
