@@ -3,6 +3,7 @@
  * free loopback port and a temporary work directory, runs the exporter against them, then waits
  * until no datagram has arrived for a quiet period and returns them all, in arrival order.
  */
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -64,4 +65,39 @@ export async function collectExports(
     socket.close();
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs a program to completion; rejects with its output on a non-zero exit or after `timeoutMs`.
+ * The program runs in a process group of its own, killed whole on timeout: pmacctd's plugins are
+ * forked processes that would outlive a killed core.
+ */
+export function runToExit(executable: string, args: readonly string[], timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      reject(new Error(`${executable} ${args.join(' ')} did not finish in ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`${executable} ${args.join(' ')} exited with ${code ?? signal}:\n${output}`));
+    });
+  });
 }

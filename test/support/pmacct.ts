@@ -37,10 +37,9 @@
  *   that start. So for a capture from the past the v5 times wrap around 2^32 ms to a value that
  *   depends on today's date, see {@link pmacctV5CaptureStart}.
  */
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { collectExports, type ExportedDatagram, type ExportRunOptions } from './export-socket.js';
+import { collectExports, type ExportedDatagram, type ExportRunOptions, runToExit } from './export-socket.js';
 import { findExecutable, toolRuns } from './tools.js';
 
 export type { ExportedDatagram } from './softflowd.js';
@@ -119,39 +118,4 @@ export async function exportWithPmacct(
  */
 export function pmacctV5CaptureStart(now: number = Date.now()): number {
   return Math.ceil(now / 1000) * 1000 + 10 * 60_000;
-}
-
-/**
- * Runs a program to completion; rejects with its output on a non-zero exit or after `timeoutMs`.
- * The program runs in a process group of its own, killed whole on timeout: pmacctd's plugins are
- * forked processes that would outlive a killed core.
- */
-function runToExit(executable: string, args: readonly string[], timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const timer = setTimeout(() => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-      reject(new Error(`${executable} ${args.join(' ')} did not finish in ${timeoutMs} ms:\n${output}`));
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`${executable} ${args.join(' ')} exited with ${code ?? signal}:\n${output}`));
-    });
-  });
 }

@@ -21,11 +21,10 @@
  * (IEs 22/21), IPFIX also an options record with systemInitTimeMilliseconds; v9 headers count only
  * data records, not templates or options (RFC 3954 says all records).
  */
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatIPv6 } from '../../collector/addr.js';
-import { collectExports, type ExportedDatagram, type ExportRunOptions } from './export-socket.js';
+import { collectExports, type ExportedDatagram, type ExportRunOptions, runToExit } from './export-socket.js';
 import { classicPcap, ethernetFrame, ipPacket, parseIp, type Transport } from './pcap-writer.js';
 import { prng } from './random.js';
 import { findExecutable, toolRuns } from './tools.js';
@@ -59,33 +58,6 @@ export async function exportWithSoftflowd(
     const args = ['-r', trafficPcap, '-n', `127.0.0.1:${port}`, '-v', String(version), '-d', '-a'];
     args.push('-p', join(workDir, 'softflowd.pid'));
     await runToExit(executable, args, timeoutMs);
-  });
-}
-
-/** Runs a program to completion; rejects with its output on a non-zero exit or after `timeoutMs`. */
-function runToExit(executable: string, args: readonly string[], timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${executable} ${args.join(' ')} did not finish in ${timeoutMs} ms:\n${output}`));
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`${executable} ${args.join(' ')} exited with ${code ?? signal}:\n${output}`));
-    });
   });
 }
 
