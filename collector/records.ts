@@ -31,10 +31,9 @@ export interface SetContext {
 /** One scratch serves every record: decoding is synchronous and single-threaded. */
 const scratch = new RecordScratch();
 
-/** The rate for records that state none: configuration override, options data, configuration default. */
+/** The rate for records that state none: the domain's rate from options data without a sampler id. */
 function baseRate(e: ExporterState, d: DomainState): number {
-  if (e.samplingOverride > 0) return e.samplingOverride;
-  return d.samplerRates.get(-1) ?? (e.samplingDefault > 0 ? e.samplingDefault : 1);
+  return e.rate(d.samplerRates.get(-1));
 }
 
 /**
@@ -194,11 +193,10 @@ function finish(
     rec.samplingRate = rate;
     return;
   }
+  // The record's own rate, else its sampler's (from options data), else the domain's.
   const own = resolveScratch(rec, scratch, h, d.systemInitMs);
-  if (e.samplingOverride > 0) rec.samplingRate = e.samplingOverride;
-  else if (own > 0) rec.samplingRate = own;
-  else if (scratch.samplerId >= 0) rec.samplingRate = d.samplerRates.get(scratch.samplerId) ?? rate;
-  else rec.samplingRate = rate;
+  const stated = own > 0 ? own : scratch.samplerId >= 0 ? d.samplerRates.get(scratch.samplerId) : undefined;
+  rec.samplingRate = stated === undefined ? rate : e.rate(stated);
 }
 
 /** NetFlow v9 options scope field types (RFC 3954 section 6.1). */

@@ -172,6 +172,16 @@ export class ExporterState {
     readonly samplingOverride: number,
   ) {}
 
+  /**
+   * The sampling rate of a record whose exporter states `stated` (undefined when it states none):
+   * the configured override, else the stated rate, else the configured default, else 1.
+   */
+  rate(stated: number | undefined): number {
+    if (this.samplingOverride > 0) return this.samplingOverride;
+    if (stated !== undefined && stated > 0) return stated;
+    return this.samplingDefault > 0 ? this.samplingDefault : 1;
+  }
+
   /** Sequence units lost over all domains, or over those of one version. */
   sequenceGapsOf(version?: number): number {
     let n = 0;

@@ -82,14 +82,9 @@ export function decodeV5(
     domain.sequence.observe(readU32(b, 16), count);
   }
 
-  let rate = 1;
-  if (version === 5) {
-    // Top two bits: sampling mode; low fourteen: the interval.
-    const interval = readU16(b, 22) & 0x3fff;
-    if (interval > 1) rate = interval;
-  }
-  if (e.samplingOverride > 0) rate = e.samplingOverride;
-  else if (rate === 1 && e.samplingDefault > 0) rate = e.samplingDefault;
+  // v5: the top two bits of the header's sampling field are the mode, the low fourteen the interval.
+  const interval = version === 5 ? readU16(b, 22) & 0x3fff : 0;
+  const rate = e.rate(interval > 1 ? interval : undefined);
 
   for (let i = 0, o = layout.headerLength; i < n; i++, o += layout.recordLength) {
     const rec = new FlowRecord(e.address, version, domainId);
