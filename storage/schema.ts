@@ -72,7 +72,15 @@ export const SCHEMA = {
   },
   anomaly: {
     tags: ['kind', 'exporter', 'series'],
-    fields: { score: 'float', value: 'float', expected: 'float', message: 'string', subject: 'string' },
+    fields: {
+      score: 'float',
+      value: 'float',
+      expected: 'float',
+      message: 'string',
+      subject: 'string',
+      /** Episode state: `start`, `update` or `end` (one episode, not one point per tick). */
+      state: 'string',
+    },
   },
 } as const satisfies Record<string, MeasurementSchema>;
 
