@@ -761,8 +761,24 @@ describe('template cache', () => {
     decode(tpl(257));
     decode(tpl(258));
     expect(counters().errorsByReason.get('template_limit')).toBe(1);
+    // The exporter has produced a flow record: a newcomer cannot take its place.
+    expect(flows(decode(data(256)))).toHaveLength(1);
     expect(decode(tpl(256), { address: '192.0.2.99', port: 1 })).toEqual([]);
     expect(state.exportersRejected).toBe(1);
+    expect(state.exporters.has('192.0.2.99')).toBe(false);
+  });
+
+  it('a full table makes room by forgetting the oldest exporter that never produced a flow record', () => {
+    const { decode, state } = setup({ maxExporters: 2 });
+    decode(tpl(256), { address: '192.0.2.1', port: 1 });
+    decode(tpl(256), { address: '192.0.2.2', port: 1 });
+    expect(flows(decode(data(256), { address: '192.0.2.1', port: 1 }))).toHaveLength(1);
+    // 192.0.2.2 only sent a template: it makes room for the newcomer; 192.0.2.1 stays.
+    expect(flows(decode(tpl(256), { address: '192.0.2.3', port: 1 }))).toHaveLength(0);
+    expect([...state.exporters.keys()].sort()).toEqual(['192.0.2.1', '192.0.2.3']);
+    expect(state.exportersEvicted).toBe(1);
+    expect(state.exportersRejected).toBe(0);
+    expect(flows(decode(data(256), { address: '192.0.2.1', port: 1 }))).toHaveLength(1);
   });
 
   it('persists and restores templates (JSON round trip), dropping expired ones', () => {

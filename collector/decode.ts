@@ -87,6 +87,7 @@ export function decodeDatagram(
   const options = countOptions(out, before);
   c.records += records - options;
   c.optionsRecords += options;
+  if (records > options) state.proven(e);
   const v = c.version(versionKey(version));
   v.packets++;
   v.records += records - options;

@@ -118,6 +118,14 @@ export function toHex(b: Uint8Array, o: number, len: number): string {
 }
 const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/** The largest |Unix ms| a JavaScript Date holds (ECMA-262 21.4.1.1): times beyond it are invalid. */
+export const MAX_TIME_MS = 8.64e15;
+
+/** Whether `ms` is a time a Date can hold. */
+export function isValidTime(ms: number): boolean {
+  return ms >= -MAX_TIME_MS && ms <= MAX_TIME_MS;
+}
+
 /** Formats a Unix millisecond time as ISO-8601, keeping sub-millisecond digits when present. */
 export function isoTime(ms: number): string {
   if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return String(ms);
@@ -170,7 +178,8 @@ export function readValue(b: Uint8Array, o: number, len: number, type: AbstractT
     case 'dateTimeMicroseconds':
     case 'dateTimeNanoseconds': {
       const ms = readDateTimeMs(b, o, len, type);
-      return ms === undefined ? toHex(b, o, len) : isoTime(ms);
+      // A time no Date can hold is reported as its raw bytes, never as a bare number.
+      return ms === undefined || !isValidTime(ms) ? toHex(b, o, len) : isoTime(ms);
     }
     default:
       return toHex(b, o, len);

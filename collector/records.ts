@@ -4,8 +4,8 @@
  */
 import { type DecodedRecord, type FieldValue, FlowRecord, type OptionsRecord } from './flow.js';
 import type { ElementRegistry } from './ie/registry.js';
-import { readCounter, readU32, readUintNumber, readUintSmall, readValue } from './read.js';
-import type { DomainState, ExporterState, FlowState } from './state.js';
+import { isValidTime, readCounter, readU32, readUintNumber, readUintSmall, readValue } from './read.js';
+import { type DomainState, type ExporterState, type FlowState, isSamplingRate } from './state.js';
 import {
   type CompiledTemplate,
   type ExportHeader,
@@ -189,14 +189,23 @@ function finish(
   d: DomainState,
   rate: number,
 ): void {
-  if (!t.needsScratch) {
+  if (t.needsScratch) {
+    // The record's own rate, else its sampler's (from options data), else the domain's.
+    const own = resolveScratch(rec, scratch, h, d.systemInitMs);
+    const stated = own > 0 ? own : scratch.samplerId >= 0 ? d.samplerRates.get(scratch.samplerId) : undefined;
+    rec.samplingRate = stated === undefined ? rate : e.rate(stated);
+  } else {
     rec.samplingRate = rate;
-    return;
   }
-  // The record's own rate, else its sampler's (from options data), else the domain's.
-  const own = resolveScratch(rec, scratch, h, d.systemInitMs);
-  const stated = own > 0 ? own : scratch.samplerId >= 0 ? d.samplerRates.get(scratch.samplerId) : undefined;
-  rec.samplingRate = stated === undefined ? rate : e.rate(stated);
+  // A time no Date can hold (a 64-bit millisecond field, an uptime far off) is dropped, counted.
+  if (rec.start !== undefined && !isValidTime(rec.start)) {
+    rec.start = undefined;
+    e.counters.error('bad_value');
+  }
+  if (rec.end !== undefined && !isValidTime(rec.end)) {
+    rec.end = undefined;
+    e.counters.error('bad_value');
+  }
 }
 
 /** NetFlow v9 options scope field types (RFC 3954 section 6.1). */
@@ -252,7 +261,7 @@ function decodeOptionsSet(
       scope,
       fields,
     };
-    applyOptions(rec, e, d);
+    applyOptions(ctx.state, rec, e, d);
     out.push(rec);
     count++;
     off = p;
@@ -265,7 +274,7 @@ function num(v: FieldValue | undefined): number | undefined {
 }
 
 /** Learns sampler rates, interface names and system init time from an options record. */
-export function applyOptions(rec: OptionsRecord, e: ExporterState, d: DomainState): void {
+export function applyOptions(state: FlowState, rec: OptionsRecord, e: ExporterState, d: DomainState): void {
   const all = { ...rec.scope, ...rec.fields };
   const at = (name: string) => num(all[name]);
 
@@ -284,24 +293,27 @@ export function applyOptions(rec: OptionsRecord, e: ExporterState, d: DomainStat
     if (size !== undefined && population !== undefined && size > 0) rate = population / size;
     else if (probability !== undefined && probability > 0 && probability <= 1) rate = 1 / probability;
   }
-  if (rate !== undefined && Number.isFinite(rate) && rate >= 1) {
+  if (rate !== undefined) {
     const id = at('samplerId') ?? at('selectorId') ?? -1;
-    d.samplerRates.set(id, rate);
+    if (isSamplingRate(rate) && Number.isSafeInteger(id)) state.learnSampler(e, d, id, rate);
+    else e.counters.error('bad_value');
   }
 
   const ifIndex = at('ingressInterface') ?? at('egressInterface') ?? at('scopeInterface');
   const ifName = all['interfaceName'];
   const ifDescription = all['interfaceDescription'];
   if (ifIndex !== undefined && (typeof ifName === 'string' || typeof ifDescription === 'string')) {
-    const info = e.interfaces.get(ifIndex) ?? {};
-    if (typeof ifName === 'string') info.name = ifName;
-    if (typeof ifDescription === 'string') info.description = ifDescription;
-    e.interfaces.set(ifIndex, info);
+    state.learnInterface(
+      e,
+      ifIndex,
+      typeof ifName === 'string' ? ifName : undefined,
+      typeof ifDescription === 'string' ? ifDescription : undefined,
+    );
   }
 
   const init = all['systemInitTimeMilliseconds'];
   if (typeof init === 'string') {
     const ms = Date.parse(init);
-    if (Number.isFinite(ms)) d.systemInitMs = ms;
+    if (Number.isFinite(ms) && ms >= 0) d.systemInitMs = ms;
   }
 }

@@ -142,15 +142,17 @@ describe('review findings', () => {
     expect(e.counters.errorsByReason.get('domain_limit')).toBe(6);
     for (let v = 11; v < 500; v++) decode(Uint8Array.of(v >> 8, v & 255, 0, 0));
     expect([...e.counters.byVersion.keys()].sort()).toEqual([0, 10]);
-    // Junk from a second source fills the table; a real exporter a day later is not locked out.
+    // Junk from a second source fills the table; a real exporter is not locked out: the oldest
+    // source that never sent a flow record makes room for it at once.
     decode(Uint8Array.of(0, 99), { address: '198.51.100.66', port: 1 });
     expect(decode(encodeV5({ records: [{ bytes: 1 }] }), { address: '203.0.113.5', port: 1 })).toHaveLength(
-      0,
+      1,
     );
+    expect([...state.exporters.keys()].sort()).toEqual(['198.51.100.66', '203.0.113.5']);
+    expect(state.exportersEvicted).toBe(1);
+    // Exporters silent for longer than exporterIdleMs are forgotten.
     state.sweep(NOW + 120_000);
-    expect(
-      decode(encodeV5({ records: [{ bytes: 1 }] }), { address: '203.0.113.5', port: 1 }, NOW + 120_000),
-    ).toHaveLength(1);
+    expect(state.exporters.size).toBe(0);
   });
 
   it('JSON leaves out an empty fields object', () => {

@@ -31,7 +31,45 @@ export type DecodeErrorReason =
   | 'template_limit'
   | 'exporter_limit'
   | 'domain_limit'
+  | 'bad_value'
   | 'internal';
+
+/** What the memory budget refused, by kind of state (`flowcast_state_refused_total{kind}`). */
+export type RefusedKind = 'exporter' | 'domain' | 'template' | 'pending' | 'interface' | 'sampler';
+
+/**
+ * What each piece of state is charged against the memory budget, in bytes. Measured on Node 20
+ * (heap growth per object over 2,000 objects, `--expose-gc`): a compiled template costs about
+ * 1.9 KB plus 230 bytes per IANA field and 370 per enterprise field (their names are strings), so
+ * 2 KiB + 400 B per field over-counts every case; the others are a Map entry and its object.
+ */
+export const STATE_COST = {
+  exporter: 4096,
+  domain: 1024,
+  templateBase: 2048,
+  templateField: 400,
+  /** A buffered set: its bytes plus this. */
+  pendingSet: 256,
+  /** An interface entry: this plus two bytes per character of its name and description. */
+  interface: 192,
+  sampler: 96,
+} as const;
+
+/** The most sampler ids kept per template scope, and interface names per exporter. */
+export const MAX_SAMPLERS_PER_DOMAIN = 1024;
+export const MAX_INTERFACES_PER_EXPORTER = 65_536;
+
+/**
+ * The largest sampling rate believed: one packet in 2^32 (IPFIX's samplingInterval is an
+ * unsigned32). A stated rate beyond it, below 1 or not finite (samplingProbability 1e-300 says
+ * 1e300) is counted as `bad_value` and ignored, so no upscaled count can overflow.
+ */
+export const MAX_SAMPLING_RATE = 2 ** 32;
+
+/** Whether a stated sampling rate is one to believe (see MAX_SAMPLING_RATE). */
+export function isSamplingRate(rate: number): boolean {
+  return rate >= 1 && rate <= MAX_SAMPLING_RATE;
+}
 
 export interface StateOptions {
   /** How long a template received over UDP stays valid without being refreshed (ms). */
@@ -46,6 +84,14 @@ export interface StateOptions {
   pendingLifetimeMs: number;
   /** Bytes kept waiting for templates over all exporters. */
   pendingMaxBytesTotal: number;
+  /**
+   * The memory budget (bytes) for all template state, pending data, interface and sampler tables
+   * together, charged as state is created (STATE_COST). What would exceed it is refused and
+   * counted; state of exporters that never produced a valid record is evicted first to make room.
+   */
+  stateMaxBytes: number;
+  /** The most one exporter's state may take of the budget (bytes). */
+  exporterMaxBytes: number;
   /** Template scopes (v9 Source IDs, IPFIX ports and domains) per exporter. */
   maxDomainsPerExporter: number;
   /** An exporter silent this long is forgotten (its templates, names and counters) (ms). */
@@ -62,6 +108,8 @@ export const DEFAULT_STATE_OPTIONS: StateOptions = {
   pendingMaxBytes: 1 << 20,
   pendingLifetimeMs: 60_000,
   pendingMaxBytesTotal: 64 << 20,
+  stateMaxBytes: 256 << 20,
+  exporterMaxBytes: 32 << 20,
   maxDomainsPerExporter: 1024,
   exporterIdleMs: 24 * 3_600_000,
   sampling: new Map(),
@@ -165,6 +213,10 @@ export class ExporterState {
   templateCount = 0;
   /** Unix ms of the last datagram. */
   lastSeen = 0;
+  /** Bytes of the memory budget this exporter's state is charged (STATE_COST). */
+  memory = 0;
+  /** Decode errors when a warning was last logged for this exporter (the collector's bookkeeping). */
+  errorsLogged = 0;
 
   constructor(
     readonly address: string,
@@ -178,7 +230,10 @@ export class ExporterState {
    */
   rate(stated: number | undefined): number {
     if (this.samplingOverride > 0) return this.samplingOverride;
-    if (stated !== undefined && stated > 0) return stated;
+    if (stated !== undefined && stated > 0) {
+      if (isSamplingRate(stated)) return stated;
+      this.counters.error('bad_value');
+    }
     return this.samplingDefault > 0 ? this.samplingDefault : 1;
   }
 
@@ -196,6 +251,18 @@ export class ExporterState {
   }
 }
 
+/** What a template of `fields` fields is charged (STATE_COST). */
+export function templateCost(fields: number): number {
+  return STATE_COST.templateBase + fields * STATE_COST.templateField;
+}
+
+function interfaceCost(info: InterfaceInfo): number {
+  return STATE_COST.interface + 2 * ((info.name?.length ?? 0) + (info.description?.length ?? 0));
+}
+
+/** Interface names and descriptions are kept to this many characters (ifName is at most 64 in IF-MIB). */
+const MAX_INTERFACE_TEXT = 255;
+
 /** Reorder window per version, in that version's sequence units. */
 function sequenceWindow(version: number): number {
   return version === 9 ? 64 : 4096;
@@ -207,10 +274,26 @@ function sequenceWindow(version: number): number {
  */
 export class FlowState {
   readonly exporters = new Map<string, ExporterState>();
-  /** Datagrams refused because the exporter table was full. */
+  /** Datagrams refused because the exporter table was full of exporters that produced records. */
   exportersRejected = 0;
+  /** Exporters forgotten to make room (table or memory) for others; only unproven ones are. */
+  exportersEvicted = 0;
   /** Bytes waiting for templates over all exporters. */
   pendingBytesTotal = 0;
+  /** Bytes of the memory budget in use (STATE_COST over every exporter). */
+  memoryUsed = 0;
+  /** What the memory budget refused, by kind. */
+  readonly refused = new Map<RefusedKind, number>();
+  /**
+   * Exporters that have not yet produced a valid flow record, oldest first. Under pressure (table
+   * full, budget spent) these are forgotten first, so a flood of junk or spoofed sources cannot
+   * lock out an exporter that sends real flows.
+   */
+  private readonly unproven = new Map<string, ExporterState>();
+  /** Exporters holding buffered data whose template has arrived, left for `releasePending`. */
+  readonly releasable = new Set<ExporterState>();
+  /** Where the incremental sweep resumes (an exporter address), so one sweep never holds the loop. */
+  private sweepCursor: string | undefined;
   readonly options: StateOptions;
 
   constructor(
@@ -220,21 +303,123 @@ export class FlowState {
     this.options = { ...DEFAULT_STATE_OPTIONS, ...options };
   }
 
-  /** The exporter's state, created on first sight; undefined when the exporter table is full. */
+  /**
+   * The exporter's state, created on first sight. When the table is full (or the budget spent) the
+   * oldest exporter that never produced a flow record makes room; undefined (counted) when every
+   * exporter in the table has.
+   */
   exporter(address: string): ExporterState | undefined {
     let e = this.exporters.get(address);
     if (e === undefined) {
-      if (this.exporters.size >= this.options.maxExporters) {
+      if (this.exporters.size >= this.options.maxExporters && !this.evictUnproven(undefined)) {
         this.exportersRejected++;
         return undefined;
       }
       const s = this.options.sampling.get(address);
       e = new ExporterState(address, s?.default ?? 0, s?.override ?? 0);
+      if (!this.charge(e, STATE_COST.exporter, 'exporter')) {
+        this.exportersRejected++;
+        return undefined;
+      }
       this.exporters.set(address, e);
+      this.unproven.set(address, e);
     }
     return e;
   }
 
+  /** Marks an exporter as one that produces valid flow records: it is no longer evicted first. */
+  proven(e: ExporterState): void {
+    this.unproven.delete(e.address);
+  }
+
+  /** Whether an exporter has not yet produced a valid flow record. */
+  isUnproven(e: ExporterState): boolean {
+    return this.unproven.has(e.address);
+  }
+
+  /**
+   * Charges `bytes` of the budget to `e`. Over the exporter's share it is refused; over the whole
+   * budget, unproven exporters other than `e` are forgotten (oldest first) until it fits, else it
+   * is refused. Every refusal is counted by kind.
+   */
+  charge(e: ExporterState, bytes: number, kind: RefusedKind): boolean {
+    const o = this.options;
+    if (e.memory + bytes > o.exporterMaxBytes) return this.refuse(kind);
+    while (this.memoryUsed + bytes > o.stateMaxBytes) {
+      if (!this.evictUnproven(e)) return this.refuse(kind);
+    }
+    e.memory += bytes;
+    this.memoryUsed += bytes;
+    return true;
+  }
+
+  /** Returns `bytes` of `e`'s charge to the budget. */
+  release(e: ExporterState, bytes: number): void {
+    e.memory -= bytes;
+    this.memoryUsed -= bytes;
+  }
+
+  private refuse(kind: RefusedKind): false {
+    this.refused.set(kind, (this.refused.get(kind) ?? 0) + 1);
+    return false;
+  }
+
+  /** Forgets the oldest unproven exporter other than `keep`; false when there is none. */
+  private evictUnproven(keep: ExporterState | undefined): boolean {
+    for (const victim of this.unproven.values()) {
+      if (victim === keep) continue;
+      this.forget(victim);
+      this.exportersEvicted++;
+      return true;
+    }
+    return false;
+  }
+
+  /** Removes an exporter and everything it holds, returning its budget. */
+  private forget(e: ExporterState): void {
+    for (const p of e.pending) this.pendingBytesTotal -= p.bytes.length;
+    e.pending.length = 0;
+    e.pendingBytes = 0;
+    this.releasable.delete(e);
+    this.memoryUsed -= e.memory;
+    e.memory = 0;
+    this.exporters.delete(e.address);
+    this.unproven.delete(e.address);
+  }
+
+  /** Learns an interface's name or description from options data, within the budget. */
+  learnInterface(
+    e: ExporterState,
+    ifIndex: number,
+    name: string | undefined,
+    description: string | undefined,
+  ): void {
+    const info = e.interfaces.get(ifIndex);
+    const before = info === undefined ? 0 : interfaceCost(info);
+    const next: InterfaceInfo = { ...info };
+    if (name !== undefined) next.name = name.slice(0, MAX_INTERFACE_TEXT);
+    if (description !== undefined) next.description = description.slice(0, MAX_INTERFACE_TEXT);
+    const after = interfaceCost(next);
+    if (info === undefined && e.interfaces.size >= MAX_INTERFACES_PER_EXPORTER) {
+      this.refuse('interface');
+      return;
+    }
+    if (after > before && !this.charge(e, after - before, 'interface')) return;
+    if (after < before) this.release(e, before - after);
+    e.interfaces.set(ifIndex, next);
+  }
+
+  /** Learns a sampler's rate from options data (`id` -1: the rate stated with no id), within the budget. */
+  learnSampler(e: ExporterState, d: DomainState, id: number, rate: number): void {
+    if (!d.samplerRates.has(id)) {
+      if (d.samplerRates.size >= MAX_SAMPLERS_PER_DOMAIN) {
+        this.refuse('sampler');
+        return;
+      }
+      if (!this.charge(e, STATE_COST.sampler, 'sampler')) return;
+    }
+    d.samplerRates.set(id, rate);
+  }
   /** The template scope, created on first sight; undefined (counted) when the exporter has too many. */
   domain(
     e: ExporterState,
@@ -248,6 +433,7 @@ export class FlowState {
         e.counters.error('domain_limit');
         return undefined;
       }
+      if (!this.charge(e, STATE_COST.domain, 'domain')) return undefined;
       d = new DomainState(key, observationDomainId, sequenceWindow(version));
       e.domains.set(key, d);
     }
@@ -262,8 +448,7 @@ export class FlowState {
     const t = d.templates.get(templateId);
     if (t === undefined) return undefined;
     if (now - t.receivedAt > this.options.templateLifetimeMs) {
-      d.templates.delete(templateId);
-      e.templateCount--;
+      this.dropTemplate(e, d, t);
       e.counters.templatesExpired++;
       return undefined;
     }
@@ -285,31 +470,45 @@ export class FlowState {
       e.counters.error('template_limit');
       return undefined;
     }
+    // Charged before compiling: a refused template costs no compilation.
+    const cost = templateCost(spec.fields.length);
+    if (!this.charge(e, cost, 'template')) return undefined;
     const compiled = compileTemplate(spec, this.registry, now);
     if (compiled === undefined) {
+      this.release(e, cost);
       e.counters.error('bad_template');
       return undefined;
     }
     if (existing === undefined) e.templateCount++;
-    else e.counters.templatesChanged++;
+    else {
+      this.release(e, templateCost(existing.fields.length));
+      e.counters.templatesChanged++;
+    }
     d.templates.set(spec.templateId, compiled);
     e.counters.templatesReceived++;
     return compiled;
   }
 
+  /** Removes a template and returns its budget. */
+  private dropTemplate(e: ExporterState, d: DomainState, t: CompiledTemplate): void {
+    d.templates.delete(t.templateId);
+    e.templateCount--;
+    this.release(e, templateCost(t.fields.length));
+  }
+
   /** IPFIX template withdrawal; `templateId` undefined withdraws every (options) template. */
   withdraw(e: ExporterState, d: DomainState, templateId: number | undefined, options: boolean): void {
     if (templateId !== undefined) {
-      if (d.templates.delete(templateId)) {
-        e.templateCount--;
+      const t = d.templates.get(templateId);
+      if (t !== undefined) {
+        this.dropTemplate(e, d, t);
         e.counters.templatesWithdrawn++;
       }
       return;
     }
-    for (const [id, t] of d.templates) {
+    for (const t of [...d.templates.values()]) {
       if (t.options !== options) continue;
-      d.templates.delete(id);
-      e.templateCount--;
+      this.dropTemplate(e, d, t);
       e.counters.templatesWithdrawn++;
     }
   }
@@ -321,7 +520,8 @@ export class FlowState {
     if (
       size > o.pendingMaxBytes ||
       o.pendingMaxSets === 0 ||
-      this.pendingBytesTotal + size > o.pendingMaxBytesTotal
+      this.pendingBytesTotal + size > o.pendingMaxBytesTotal ||
+      !this.charge(e, size + STATE_COST.pendingSet, 'pending')
     ) {
       e.counters.pendingExpired++;
       return;
@@ -336,19 +536,32 @@ export class FlowState {
     }
   }
 
-  private unbuffer(e: ExporterState, set: PendingSet): void {
+  /** Removes one buffered set's accounting (the caller removes it from `e.pending`). */
+  unbuffer(e: ExporterState, set: PendingSet): void {
     e.pendingBytes -= set.bytes.length;
     this.pendingBytesTotal -= set.bytes.length;
+    this.release(e, set.bytes.length + STATE_COST.pendingSet);
   }
 
-  /** Removes and returns the buffered sets waiting for this template. */
-  takePending(e: ExporterState, domainKey: string, templateId: number): PendingSet[] {
+  /**
+   * Removes and returns buffered sets waiting for this template, at most `maxBytes` of them (at
+   * least one set), so that one template datagram never releases an unbounded amount of work in
+   * one call. When more remain, the exporter is noted in `releasable` for `releasePending`.
+   */
+  takePending(e: ExporterState, domainKey: string, templateId: number, maxBytes: number): PendingSet[] {
     if (e.pending.length === 0) return [];
     const taken: PendingSet[] = [];
+    let bytes = 0;
     let kept = 0;
     for (const p of e.pending) {
       if (p.domainKey === domainKey && p.templateId === templateId) {
+        if (taken.length > 0 && bytes + p.bytes.length > maxBytes) {
+          this.releasable.add(e);
+          e.pending[kept++] = p;
+          continue;
+        }
         taken.push(p);
+        bytes += p.bytes.length;
         this.unbuffer(e, p);
       } else {
         e.pending[kept++] = p;
@@ -370,13 +583,25 @@ export class FlowState {
   /**
    * Periodic housekeeping: expires buffered data and templates past their lifetime, and forgets
    * exporters silent for longer than `exporterIdleMs` (so that a burst of junk sources cannot keep
-   * the exporter table full for good).
+   * the exporter table full for good). Visits at most `maxExporters` exporters per call and resumes
+   * where the last call stopped, so a table of thousands never holds the event loop; returns true
+   * when the pass over the table is complete.
    */
-  sweep(now: number): void {
+  sweep(now: number, maxExporters = Number.POSITIVE_INFINITY): boolean {
+    let visited = 0;
+    let started = this.sweepCursor === undefined;
     for (const e of [...this.exporters.values()]) {
+      if (!started) {
+        if (e.address !== this.sweepCursor) continue;
+        started = true;
+      }
+      if (visited >= maxExporters) {
+        this.sweepCursor = e.address;
+        return false;
+      }
+      visited++;
       if (now - e.lastSeen > this.options.exporterIdleMs) {
-        for (const p of e.pending) this.pendingBytesTotal -= p.bytes.length;
-        this.exporters.delete(e.address);
+        this.forget(e);
         continue;
       }
       this.expirePending(e, now);
@@ -384,6 +609,9 @@ export class FlowState {
         for (const id of [...d.templates.keys()]) this.template(e, d, id, now);
       }
     }
+    // The cursor's exporter was forgotten meanwhile (or the pass is done): start afresh next time.
+    this.sweepCursor = undefined;
+    return started;
   }
 
   /** Templates for persistence across restarts. */
@@ -405,7 +633,8 @@ export class FlowState {
           })),
         });
       }
-      if (domains.length > 0) exporters.push({ address: e.address, domains });
+      if (domains.length > 0)
+        exporters.push({ address: e.address, proven: !this.unproven.has(e.address), domains });
     }
     return { format: 1, exporters };
   }
@@ -430,6 +659,7 @@ export class FlowState {
           if (this.learn(e, d, spec, spec.receivedAt) !== undefined) restored++;
         }
       }
+      if (pe.proven === true) this.proven(e);
       // Restoring is not receiving: the live counters start from zero, the idle clock from now.
       e.counters.templatesReceived = 0;
       e.lastSeen = now;
@@ -444,6 +674,8 @@ const persistedSchema = z.object({
   exporters: z.array(
     z.object({
       address: z.string(),
+      /** Whether the exporter had produced flow records (absent in files of earlier versions). */
+      proven: z.boolean().optional(),
       domains: z.array(
         z.object({
           key: z.string(),

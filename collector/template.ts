@@ -677,6 +677,13 @@ export function compileTemplate(
   let needsScratch = false;
   for (let i = 0; i < spec.fields.length; i++) {
     const f = spec.fields[i]!;
+    // A counter or other integer this collector normalises, longer than 8 bytes, has no meaning
+    // (RFC 7011 6.2 allows reduced-size encoding, never a longer one): without this check such a
+    // template gave records with no `bytes` at all. The template is refused and counted instead.
+    if (f.pen === 0 && f.length !== VARIABLE_LENGTH && f.length > 8) {
+      const id = alias.get(f.id) ?? f.id;
+      if (id === 1 || id === 2 || NUMERIC.has(id)) return undefined;
+    }
     offsets[i] = fixedLength;
     lengths[i] = f.length;
     if (f.length === VARIABLE_LENGTH) {
