@@ -486,3 +486,63 @@ describe('Rollup', () => {
     expect(() => setup({ topN: 5, topCapacity: 4 })).toThrow(RangeError);
   });
 });
+
+describe('hostile values never stop the rollup', () => {
+  const INT64_MAX = 2n ** 63n - 1n;
+  const finiteInteger = (v: unknown) =>
+    typeof v === 'bigint'
+      ? v >= 0n && v <= INT64_MAX
+      : typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+  it('rates of 1e300, Infinity, NaN or below 1 count as unsampled; huge counters saturate at int64', () => {
+    const { rollup, all } = setup();
+    const records: DecodedRecord[] = [];
+    for (const samplingRate of [1e300, Number.POSITIVE_INFINITY, Number.NaN, 0.5, -3]) {
+      records.push(
+        flow({
+          srcAddr4: 0x0a000001,
+          dstAddr4: 0x0a000002,
+          bytes: 2 ** 40,
+          packets: 7,
+          inIf: 1,
+          samplingRate,
+          end: T0,
+        }),
+      );
+    }
+    // The largest believable rate times the largest 64-bit counter, many times over.
+    for (let i = 0; i < 1000; i++) {
+      records.push(
+        flow({
+          srcAddr4: i,
+          dstAddr4: 0x0a000002,
+          bytes: 2n ** 64n - 1n,
+          packets: 2n ** 64n - 1n,
+          inIf: 2,
+          samplingRate: 2 ** 32,
+          end: T0,
+        }),
+      );
+    }
+    // Values no decoder emits, which the rollup must still not throw on.
+    records.push(flow({ srcAddr4: 1, bytes: Number.NaN, packets: -5, inIf: 3, end: Number.NaN }));
+    records.push(flow({ srcAddr4: 2, bytes: Number.POSITIVE_INFINITY, packets: 1, inIf: 3, end: 1e300 }));
+    expect(() => rollup.ingest(records, T0 + 1000)).not.toThrow();
+    expect(() => rollup.flush(T0 + 3 * MIN)).not.toThrow();
+    expect(() => rollup.close(T0 + 3 * MIN)).not.toThrow();
+    const points = all();
+    for (const p of points) {
+      for (const [k, v] of Object.entries(p.fields)) {
+        if (k === 'addr') continue;
+        expect(finiteInteger(v), `${p.measurement}.${k} = ${String(v)}`).toBe(true);
+      }
+      expect(Number.isFinite(p.time)).toBe(true);
+    }
+    // Interface 1: five records of 2^40 bytes at rate 1 (every one of those rates is refused).
+    expect(one(points, 'traffic', { ifIndex: '1', direction: 'in' }).fields['bytes']).toBe(5 * 2 ** 40);
+    expect(one(points, 'traffic', { ifIndex: '2', direction: 'in' }).fields['bytes']).toBe(INT64_MAX);
+    expect(rollup.stats.saturated).toBeGreaterThan(0);
+    // The two untimed records (NaN and 1e300 ms) went to the window of `now`.
+    expect(rollup.stats.untimed).toBe(2);
+  });
+});

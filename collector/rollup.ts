@@ -46,8 +46,10 @@ import { cleanTagValue } from '../storage/line-protocol.js';
 import type { Point, StoredValue } from '../storage/store.js';
 import { formatIPv4Number } from './addr.js';
 import type { Counter, DecodedRecord, FlowRecord } from './flow.js';
+import { isValidTime } from './read.js';
 import { PROTOCOL_NAMES, protocolId, SERVICE_NAMES, serviceId } from './services.js';
 import { type HeavyHitter, SpaceSaving } from './space-saving.js';
+import { MAX_SAMPLING_RATE } from './state.js';
 
 export interface RollupConfig {
   /** Window width in milliseconds (FLOWCAST_ROLLUP_INTERVAL × 1000). */
@@ -130,21 +132,22 @@ class Totals {
     const b = this.bytes + bytes;
     if (b <= MAX_SAFE) this.bytes = b;
     else {
-      this.bigBytes += BigInt(Math.round(this.bytes)) + BigInt(Math.round(bytes));
+      this.bigBytes = min64(this.bigBytes + BigInt(Math.round(this.bytes)) + BigInt(Math.round(bytes)));
       this.bytes = 0;
     }
     const p = this.packets + packets;
     if (p <= MAX_SAFE) this.packets = p;
     else {
-      this.bigPackets += BigInt(Math.round(this.packets)) + BigInt(Math.round(packets));
+      this.bigPackets = min64(this.bigPackets + BigInt(Math.round(this.packets)) + BigInt(Math.round(packets)));
       this.packets = 0;
     }
   }
 
   addExact(bytes: bigint, packets: bigint): void {
     this.flows++;
-    this.bigBytes += bytes;
-    this.bigPackets += packets;
+    // Saturate rather than grow: anything past int64 is written as 2^63 − 1 anyway.
+    this.bigBytes = min64(this.bigBytes + bytes);
+    this.bigPackets = min64(this.bigPackets + packets);
   }
 }
 
@@ -286,7 +289,7 @@ export class Rollup {
       }
       stats.records++;
       let t = r.end ?? r.start;
-      if (t === undefined) {
+      if (t === undefined || !isValidTime(t)) {
         t = now;
         stats.untimed++;
       }
@@ -310,15 +313,17 @@ export class Rollup {
         }
       }
 
-      // A rate below 1, NaN or infinite says nothing usable: count the record as unsampled.
+      // A rate below 1, beyond 2^32 or NaN says nothing usable (the decoder never emits one; the
+      // rollup does not rely on it): count the record as unsampled. With the rate bounded, an
+      // upscaled 64-bit counter is below 2^96: finite, so sums saturate and never overflow.
       const sr = r.samplingRate;
-      const rate = sr >= 1 && sr < Number.POSITIVE_INFINITY ? sr : 1;
+      const rate = sr >= 1 && sr <= MAX_SAMPLING_RATE ? sr : 1;
       const b = r.bytes;
       const p = r.packets;
       if (typeof b !== 'bigint' && typeof p !== 'bigint') {
         const bytes = (b ?? 0) * rate;
         const packets = (p ?? 0) * rate;
-        if (bytes <= MAX_SAFE && packets <= MAX_SAFE) {
+        if (bytes >= 0 && bytes <= MAX_SAFE && packets >= 0 && packets <= MAX_SAFE) {
           if (r.inIf !== undefined) ew.iface(r.inIf).inbound.add(bytes, packets);
           else stats.withoutInIf++;
           if (r.outIf !== undefined) ew.iface(r.outIf).outbound.add(bytes, packets);
@@ -494,8 +499,15 @@ export class Rollup {
     };
   }
 
-  /** `small + big` as an integer field: a number while safe, a bigint beyond, clamped to int64. */
+  /**
+   * `small + big` as an integer field: a number while safe, a bigint beyond, clamped to int64. A
+   * value that is not a finite number (never expected) is clamped and counted too, never thrown on.
+   */
   private integer(small: number, big: bigint): number | bigint {
+    if (!Number.isFinite(small) || small < 0) {
+      this.stats.saturated++;
+      return small > 0 ? INT64_MAX : big > INT64_MAX ? INT64_MAX : big <= BigInt(MAX_SAFE) ? Number(big) : big;
+    }
     const rounded = Math.round(small);
     if (big === 0n && rounded <= MAX_SAFE) return rounded;
     const sum = big + BigInt(rounded);
@@ -574,9 +586,15 @@ function addTalker(
   if (text !== undefined) talkers.add(text, bytes, packets);
 }
 
+/** Clamps a sum to int64's maximum (the largest integer a point can carry). */
+function min64(v: bigint): bigint {
+  return v > INT64_MAX ? INT64_MAX : v;
+}
+
 /** An exported counter upscaled by the sampling rate, exactly (a fractional rate to 1e-6). */
 function upscale(v: Counter | undefined, rate: number): bigint {
-  if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return 0n;
+  if (v === undefined || (typeof v === 'number' && !(Number.isFinite(v) && v >= 0))) return 0n;
+  if (typeof v === 'bigint' && v < 0n) return 0n;
   const value = typeof v === 'bigint' ? v : BigInt(Math.round(v));
   if (Number.isInteger(rate)) return value * BigInt(rate);
   return (value * BigInt(Math.round(rate * 1e6))) / 1_000_000n;
