@@ -9,14 +9,35 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ABSTRACT_TYPES } from '../collector/ie/types.js';
 
+/*
+ * Every number has a maximum the machine can honour, so that `check-config` refuses what `serve`
+ * could not run (a queueSize of 1e12 once passed validation and crashed the service at start).
+ */
 const port = z.number().int().min(0).max(65535);
-const seconds = z.number().positive();
+/** A duration in seconds, at most `max`. */
+const seconds = (max: number) => z.number().positive().max(max);
+const DAY = 86_400;
+/** One packet in 2^32 (an IPFIX samplingInterval is an unsigned32); see collector/state.ts. */
+const samplingRate = z
+  .number()
+  .min(1)
+  .max(2 ** 32);
+
+/** An IPv4 or IPv6 network in CIDR notation (a bare address is a /32 or /128). */
+const cidr = z.string().refine((s) => {
+  const [net, bits, ...rest] = s.split('/');
+  const family = isIP(net ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d{1,3}$/.test(bits) && n <= (family === 4 ? 32 : 128);
+}, 'must be an IPv4 or IPv6 network such as 192.0.2.0/24 or 2001:db8::/32');
 
 const exporterSchema = z.strictObject({
   /** Rate used when the exporter states none. */
-  samplingRate: z.number().min(1).optional(),
+  samplingRate: samplingRate.optional(),
   /** Rate used whatever the exporter states. */
-  samplingOverride: z.number().min(1).optional(),
+  samplingOverride: samplingRate.optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -29,19 +50,38 @@ export const configSchema = z.strictObject({
       netflowPort: port.default(2055),
       ipfixPort: port.default(4739),
       /** Datagrams waiting for the decoder; beyond this they are dropped and counted. */
-      queueSize: z.number().int().min(16).default(65_536),
-      /** Socket receive buffer to ask the kernel for (bytes). */
+      queueSize: z
+        .number()
+        .int()
+        .min(16)
+        .max(1 << 20)
+        .default(65_536),
+      /** Bytes of datagrams waiting for the decoder (MiB); beyond this they are dropped and counted. */
+      queueMaxMegabytes: z.number().int().min(1).max(4096).default(64),
+      /** Socket receive buffer to ask the kernel for (bytes); the kernel caps it at net.core.rmem_max. */
       receiveBuffer: z
         .number()
         .int()
         .min(65_536)
-        .default(8 * 1024 * 1024),
-      templateLifetime: seconds.default(1800),
-      maxTemplatesPerExporter: z.number().int().min(1).default(4096),
-      maxExporters: z.number().int().min(1).default(10_000),
+        .max(1 << 30)
+        .default(32 * 1024 * 1024),
+      templateLifetime: seconds(7 * DAY).default(1800),
+      maxTemplatesPerExporter: z.number().int().min(1).max(65_536).default(4096),
+      maxExporters: z.number().int().min(1).max(1_000_000).default(10_000),
       /** How long data that arrived before its template waits for it. */
-      pendingLifetime: seconds.default(60),
-      pendingMaxSets: z.number().int().min(0).default(256),
+      pendingLifetime: seconds(3600).default(60),
+      pendingMaxSets: z.number().int().min(0).max(65_536).default(256),
+      /**
+       * The memory budget (MiB) for all decoder state: templates, data waiting for its template,
+       * interface and sampler tables. What would exceed it is refused and counted.
+       */
+      stateMemoryMegabytes: z.number().int().min(1).max(65_536).default(256),
+      /** The most one exporter's state may take of that budget (MiB). */
+      exporterMemoryMegabytes: z.number().int().min(1).max(65_536).default(32),
+      /** Exporter networks accepted (CIDR); empty accepts every source. Others are dropped and counted. */
+      allowedExporters: z.array(cidr).max(10_000).default([]),
+      /** Exporters with metric labels of their own (the busiest); the rest are summed as exporter="other". */
+      metricsMaxExporters: z.number().int().min(1).max(10_000).default(100),
       exporters: z
         .record(
           z.string().refine((s) => isIP(s) !== 0, 'exporter keys must be IP addresses'),
@@ -79,14 +119,18 @@ export const configSchema = z.strictObject({
       /** Ranks written to top_talkers per exporter, side and interval. */
       topTalkers: z.number().int().min(1).max(1000).default(10),
       /** Embedded store: days of data kept. */
-      retentionDays: z.number().positive().default(30),
+      retentionDays: z.number().positive().max(36_500).default(30),
       /** InfluxDB: the most the on-disk spool of unwritten points may hold (MiB). */
-      spoolMaxMegabytes: z.number().positive().default(256),
+      spoolMaxMegabytes: z
+        .number()
+        .positive()
+        .max(1 << 20)
+        .default(256),
       /** Raw flow records in the `flows` measurement: off by default, one in `sampleOneIn` when on. */
       rawFlows: z
         .strictObject({
           enabled: z.boolean().default(false),
-          sampleOneIn: z.number().int().min(1).default(100),
+          sampleOneIn: z.number().int().min(1).max(1_000_000_000).default(100),
         })
         .prefault({}),
       influx: z

@@ -56,6 +56,12 @@ program
     };
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
+    // The last resort: every timer and handler of the service is guarded where it is set up; an
+    // error that still escapes is logged and counted (internal_errors_total{component="process"})
+    // and survived. A collector that exits loses its open rollup interval and, while an exporter
+    // keeps sending what crashed it, everything after.
+    process.on('uncaughtException', (err) => service.internalErrors.report('process', err));
+    process.on('unhandledRejection', (err) => service.internalErrors.report('process', err));
     try {
       await service.start();
     } catch (err) {

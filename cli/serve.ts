@@ -15,6 +15,7 @@ import { type CollectorCounters, Rollup } from '../collector/rollup.js';
 import { RollupService } from '../collector/rollup-service.js';
 import { Collector } from '../collector/service.js';
 import type { FlowState } from '../collector/state.js';
+import { InternalErrors, registerInternalErrorMetrics } from '../common/internal-errors.js';
 import { EmbeddedStore } from '../storage/embedded/embedded-store.js';
 import { InfluxStore } from '../storage/influx/influx-store.js';
 import { registerStoreMetrics } from '../storage/metrics.js';
@@ -32,9 +33,12 @@ export interface Service {
   readonly http: HttpServer;
   readonly store: Store;
   readonly rollup: Rollup;
+  readonly internalErrors: InternalErrors;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+const MIB = 1024 * 1024;
 
 /** The store the configuration asks for: InfluxDB when a URL is set, the embedded one otherwise. */
 export function buildStore(config: Config, dataDir: string, log: Logger): Store {
@@ -54,7 +58,7 @@ export function buildStore(config: Config, dataDir: string, log: Logger): Store 
     ...(influx.username !== undefined && { username: influx.username }),
     ...(influx.password !== undefined && { password: influx.password }),
     dataDir,
-    spoolMaxBytes: config.storage.spoolMaxMegabytes * 1024 * 1024,
+    spoolMaxBytes: config.storage.spoolMaxMegabytes * MIB,
     log: log.child({ component: 'store' }),
   });
 }
@@ -84,6 +88,8 @@ export function buildService(config: Config, log: Logger): Service {
   const c = config.collector;
   const dataDir = resolve(config.storage.dataDir);
 
+  const internalErrors = new InternalErrors(log.child({ component: 'guard' }));
+  registerInternalErrorMetrics(metrics, internalErrors);
   const store = buildStore(config, dataDir, log);
   registerStoreMetrics(metrics, store);
 
@@ -102,6 +108,7 @@ export function buildService(config: Config, log: Logger): Service {
     Math.min(5000, intervalMs / 4),
     join(dataDir, 'rollup-state.json'),
     log.child({ component: 'rollup' }),
+    internalErrors,
   );
   const rawFlows = config.storage.rawFlows.enabled
     ? new RawFlowSampler(config.storage.rawFlows.sampleOneIn, (points) => store.write(points))
@@ -127,7 +134,10 @@ export function buildService(config: Config, log: Logger): Service {
       netflowPort: c.netflowPort,
       ipfixPort: c.ipfixPort,
       queueSize: c.queueSize,
+      queueMaxBytes: c.queueMaxMegabytes * MIB,
       receiveBuffer: c.receiveBuffer,
+      allowedExporters: c.allowedExporters,
+      metricsMaxExporters: c.metricsMaxExporters,
       dataDir,
       state: {
         templateLifetimeMs: c.templateLifetime * 1000,
@@ -135,6 +145,8 @@ export function buildService(config: Config, log: Logger): Service {
         maxExporters: c.maxExporters,
         pendingLifetimeMs: c.pendingLifetime * 1000,
         pendingMaxSets: c.pendingMaxSets,
+        stateMaxBytes: c.stateMemoryMegabytes * MIB,
+        exporterMaxBytes: c.exporterMemoryMegabytes * MIB,
         sampling,
       },
     },
@@ -143,6 +155,7 @@ export function buildService(config: Config, log: Logger): Service {
       registry: new ElementRegistry(c.enterpriseElements),
       metrics,
       sink,
+      internalErrors,
     },
   );
   state = collector.state;
@@ -166,6 +179,7 @@ export function buildService(config: Config, log: Logger): Service {
     http,
     store,
     rollup,
+    internalErrors,
     async start() {
       for (const component of components) {
         await component.start();

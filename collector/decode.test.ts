@@ -791,9 +791,14 @@ describe('template cache', () => {
         flowsets: [{ kind: 'template', templates: [{ id: 300, fields: V9_FIELDS }] }],
       }),
     );
+    // Only exporters that produced flow records are persisted: junk sources' templates are not.
+    expect(a.state.snapshot().exporters).toHaveLength(0);
+    expect(flows(a.decode(data(256)))).toHaveLength(1);
     const saved = JSON.parse(JSON.stringify(a.state.snapshot()));
     const b = setup();
     expect(b.state.restore(saved, NOW + 1000)).toBe(2);
+    // A restored exporter keeps its standing: junk arriving later does not evict it.
+    expect(b.state.isUnproven(b.state.exporters.get(EXPORTER.address)!)).toBe(false);
     expect(flows(b.decode(data(256)))).toHaveLength(1);
     expect(
       flows(

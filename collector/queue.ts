@@ -1,6 +1,7 @@
 /**
  * The bounded receive queue between the UDP sockets and the decoder: a ring buffer of fixed
- * capacity. When it is full the new datagram is dropped and counted; the socket never waits.
+ * capacity in datagrams and in bytes (65,536 slots of 64 KiB datagrams would otherwise be 4 GiB).
+ * When either is full the new datagram is dropped and counted; the socket never waits.
  */
 
 export interface ReceivedDatagram {
@@ -17,8 +18,13 @@ export class ReceiveQueue {
   private readonly slots: (ReceivedDatagram | undefined)[];
   private head = 0;
   private size = 0;
+  /** Payload bytes waiting. */
+  bytes = 0;
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {
     this.slots = new Array(capacity).fill(undefined);
   }
 
@@ -28,12 +34,13 @@ export class ReceiveQueue {
 
   /** Returns false (and counts the drop) when full. */
   push(d: ReceivedDatagram): boolean {
-    if (this.size === this.capacity) {
+    if (this.size === this.capacity || this.bytes + d.payload.length > this.maxBytes) {
       this.dropped++;
       return false;
     }
     this.slots[(this.head + this.size) % this.capacity] = d;
     this.size++;
+    this.bytes += d.payload.length;
     this.enqueued++;
     return true;
   }
@@ -44,6 +51,7 @@ export class ReceiveQueue {
     this.slots[this.head] = undefined;
     this.head = (this.head + 1) % this.capacity;
     this.size--;
+    if (d !== undefined) this.bytes -= d.payload.length;
     return d;
   }
 }

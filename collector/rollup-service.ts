@@ -6,6 +6,7 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import type { InternalErrors } from '../common/internal-errors.js';
 import type { Rollup } from './rollup.js';
 
 export class RollupService {
@@ -17,13 +18,19 @@ export class RollupService {
     /** `<dataDir>/rollup-state.json`; undefined keeps no state. */
     private readonly stateFile: string | undefined,
     private readonly log: Logger,
+    private readonly internalErrors: InternalErrors,
   ) {}
 
   async start(): Promise<void> {
     if (this.stateFile !== undefined) {
       const text = await readFile(this.stateFile, 'utf8').catch(() => undefined);
       if (text !== undefined) {
-        const resumeAt = Number((JSON.parse(text) as { resumeAt?: unknown }).resumeAt);
+        let resumeAt = Number.NaN;
+        try {
+          resumeAt = Number((JSON.parse(text) as { resumeAt?: unknown }).resumeAt);
+        } catch (err) {
+          this.log.warn({ err, file: this.stateFile }, 'rollup: state file unreadable; starting afresh');
+        }
         if (Number.isSafeInteger(resumeAt)) {
           this.rollup.resumeAfter(resumeAt);
           if (resumeAt > Date.now()) {
@@ -35,14 +42,21 @@ export class RollupService {
         }
       }
     }
-    this.timer = setInterval(() => this.rollup.flush(Date.now()), this.flushEveryMs);
+    this.timer = setInterval(
+      this.internalErrors.guard('rollup.flush', () => this.rollup.flush(Date.now())),
+      this.flushEveryMs,
+    );
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    this.rollup.close(Date.now());
+    try {
+      this.rollup.close(Date.now());
+    } catch (err) {
+      this.internalErrors.report('rollup.close', err);
+    }
     if (this.stateFile === undefined) return;
     try {
       const tmp = `${this.stateFile}.tmp`;

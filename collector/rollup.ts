@@ -138,7 +138,9 @@ class Totals {
     const p = this.packets + packets;
     if (p <= MAX_SAFE) this.packets = p;
     else {
-      this.bigPackets = min64(this.bigPackets + BigInt(Math.round(this.packets)) + BigInt(Math.round(packets)));
+      this.bigPackets = min64(
+        this.bigPackets + BigInt(Math.round(this.packets)) + BigInt(Math.round(packets)),
+      );
       this.packets = 0;
     }
   }
@@ -506,7 +508,13 @@ export class Rollup {
   private integer(small: number, big: bigint): number | bigint {
     if (!Number.isFinite(small) || small < 0) {
       this.stats.saturated++;
-      return small > 0 ? INT64_MAX : big > INT64_MAX ? INT64_MAX : big <= BigInt(MAX_SAFE) ? Number(big) : big;
+      return small > 0
+        ? INT64_MAX
+        : big > INT64_MAX
+          ? INT64_MAX
+          : big <= BigInt(MAX_SAFE)
+            ? Number(big)
+            : big;
     }
     const rounded = Math.round(small);
     if (big === 0n && rounded <= MAX_SAFE) return rounded;

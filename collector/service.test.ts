@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeV5, type FieldSpec, ipfixMessage, v9Datagram } from '../test/support/encoder.js';
 import type { DecodedRecord, FlowRecord } from './flow.js';
 import { ElementRegistry } from './ie/registry.js';
-import { Collector, type CollectorConfig } from './service.js';
+import { Collector, type CollectorConfig, type RecordSink } from './service.js';
 
 const silent = pino({ level: 'silent' });
 const dirs: string[] = [];
@@ -24,7 +24,8 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function make(overrides: Partial<CollectorConfig> = {}) {
+/** A collector on loopback whose records go to `records`, or to `sink` when one is given. */
+function make(overrides: Partial<CollectorConfig> = {}, sink?: RecordSink) {
   const dataDir = mkdtempSync(join(tmpdir(), 'flowcast-collector-'));
   dirs.push(dataDir);
   const records: DecodedRecord[] = [];
@@ -34,7 +35,10 @@ function make(overrides: Partial<CollectorConfig> = {}) {
     netflowPort: 0,
     ipfixPort: 0,
     queueSize: 1024,
+    queueMaxBytes: 16 << 20,
     receiveBuffer: 1 << 20,
+    allowedExporters: [],
+    metricsMaxExporters: 100,
     dataDir,
     state: {},
     ...overrides,
@@ -43,14 +47,24 @@ function make(overrides: Partial<CollectorConfig> = {}) {
     log: silent,
     registry: new ElementRegistry(),
     metrics,
-    sink: (batch) => records.push(...batch),
+    sink:
+      sink ??
+      ((batch) => {
+        for (const r of batch) records.push(r);
+      }),
   });
   collectors.push(collector);
   return { collector, records, metrics, dataDir };
 }
 
 async function send(port: number, ...datagrams: Uint8Array[]): Promise<void> {
+  return sendFrom('127.0.0.1', port, ...datagrams);
+}
+
+/** Sends from a loopback source address of our choosing (all of 127.0.0.0/8 is local). */
+async function sendFrom(source: string, port: number, ...datagrams: Uint8Array[]): Promise<void> {
   const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, source, resolve));
   for (const d of datagrams) {
     await new Promise<void>((resolve, reject) =>
       socket.send(d, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
@@ -123,10 +137,14 @@ describe('collector service', () => {
       first.collector.ports[0]!,
       v9Datagram({
         unixSecs: 1_700_000_000,
-        flowsets: [{ kind: 'template', templates: [{ id: 300, fields: FIELDS }] }],
+        flowsets: [
+          { kind: 'template', templates: [{ id: 300, fields: FIELDS }] },
+          { kind: 'data', id: 300, fields: FIELDS, records: [['10.1.1.1', 7]] },
+        ],
       }),
     );
-    await until(() => first.collector.state.exporters.get('127.0.0.1')?.templateCount === 1);
+    // Templates of an exporter that has produced flow records are the ones persisted.
+    await until(() => first.records.length === 1);
     await first.collector.stop();
     collectors.splice(collectors.indexOf(first.collector), 1);
 
@@ -160,5 +178,122 @@ describe('collector service', () => {
     expect(await metrics.metrics()).toMatch(
       new RegExp(`flowcast_queue_dropped_total ${collector.queue.dropped}\\b`),
     );
+  });
+});
+
+describe('collector service under hostile sources', () => {
+  const v5 = () => encodeV5({ unixSecs: 1_700_000_000, records: [{ bytes: 1 }] });
+
+  it('drops and counts datagrams from outside the allow-list, and logs each source network once', async () => {
+    const lines: { msg?: string; network?: string }[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const dataDir = mkdtempSync(join(tmpdir(), 'flowcast-collector-'));
+    dirs.push(dataDir);
+    const records: DecodedRecord[] = [];
+    const metrics = new Registry();
+    const collector = new Collector(
+      {
+        bind: '127.0.0.1',
+        netflowPort: 0,
+        ipfixPort: 0,
+        queueSize: 1024,
+        queueMaxBytes: 1 << 20,
+        receiveBuffer: 1 << 20,
+        allowedExporters: ['127.0.5.0/24'],
+        metricsMaxExporters: 100,
+        dataDir,
+        state: {},
+      },
+      { log, registry: new ElementRegistry(), metrics, sink: (b) => records.push(...b) },
+    );
+    collectors.push(collector);
+    await collector.start();
+    const port = collector.ports[0]!;
+    for (let i = 1; i <= 3; i++) await sendFrom(`127.0.9.${i}`, port, v5(), v5());
+    await sendFrom('127.0.5.7', port, v5());
+    await until(() => records.length === 1);
+    expect(collector.notAllowed).toBe(6);
+    expect([...collector.state.exporters.keys()]).toEqual(['127.0.5.7']);
+    const refused = lines.filter((l) => l.msg?.includes('allowedExporters'));
+    expect(refused.map((l) => l.network)).toEqual(['127.0.9.0/24']);
+    expect(await metrics.getSingleMetricAsString('flowcast_exporters_not_allowed_total')).toContain(
+      'flowcast_exporters_not_allowed_total 6',
+    );
+  });
+
+  it('labels at most metricsMaxExporters exporters on /metrics, the busiest, and sums the rest as other', async () => {
+    const { collector, metrics, records } = make({ metricsMaxExporters: 2 });
+    await collector.start();
+    const port = collector.ports[0]!;
+    await sendFrom('127.0.7.1', port, v5(), v5(), v5());
+    await sendFrom('127.0.7.2', port, v5(), v5());
+    for (let i = 3; i <= 12; i++) await sendFrom(`127.0.7.${i}`, port, v5());
+    await until(() => records.length === 15);
+    const text = await metrics.getSingleMetricAsString('flowcast_packets_received_total');
+    const lines = text.split('\n').filter((l) => l.startsWith('flowcast_packets_received_total{'));
+    expect(lines.sort()).toEqual([
+      'flowcast_packets_received_total{exporter="127.0.7.1",version="5"} 3',
+      'flowcast_packets_received_total{exporter="127.0.7.2",version="5"} 2',
+      'flowcast_packets_received_total{exporter="other",version="5"} 10',
+    ]);
+  });
+
+  it('a datagram dropped at a full queue creates no exporter state', async () => {
+    const { collector } = make({ queueSize: 16 });
+    await collector.start();
+    const port = collector.ports[0]!;
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.8.1', resolve));
+    for (let i = 0; i < 200; i++) socket.send(v5(), port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 300));
+    socket.close();
+    await until(() => collector.queue.length === 0);
+    expect(collector.queue.dropped).toBeGreaterThan(0);
+    expect(collector.state.exporters.size).toBe(1);
+  });
+
+  it('releasing a megabyte of buffered data is spread over many turns of the event loop', async () => {
+    // Between two turns of the event loop a 1 ms timer gets its chance: the records delivered
+    // between two of its ticks are what one turn decoded. Counting records per turn, not
+    // milliseconds, keeps the test true on a loaded machine; the latency itself is measured by
+    // `npm run survive`.
+    const perTick: number[] = [0];
+    const { collector } = make(
+      { state: { pendingMaxSets: 4096, pendingMaxBytes: 2 << 20, pendingMaxBytesTotal: 4 << 20 } },
+      (batch) => {
+        perTick[perTick.length - 1]! += batch.length;
+      },
+    );
+    await collector.start();
+    const port = collector.ports[0]!;
+    const fields: FieldSpec[] = [{ id: 1, length: 1 }];
+    const data = ipfixMessage({
+      exportTime: 1_700_000_000,
+      sets: [{ kind: 'data', id: 256, fields, records: Array.from({ length: 8000 }, () => [1]) }],
+    });
+    // One socket: IPFIX templates belong to the transport session (address and source port).
+    const socket = createSocket('udp4');
+    const post = (d: Uint8Array) =>
+      new Promise<void>((resolve, reject) =>
+        socket.send(d, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
+      );
+    for (let i = 0; i < 100; i++) await post(data);
+    await until(() => (collector.state.exporters.get('127.0.0.1')?.pending.length ?? 0) === 100);
+    const probe = setInterval(() => perTick.push(0), 1);
+    await post(
+      ipfixMessage({
+        exportTime: 1_700_000_000,
+        sets: [{ kind: 'template', templates: [{ id: 256, fields }] }],
+      }),
+    );
+    socket.close();
+    const total = () => perTick.reduce((a, b) => a + b, 0);
+    await until(() => total() === 800_000, 30_000);
+    clearInterval(probe);
+    const turns = perTick.filter((n) => n > 0);
+    // Before: all 800,000 records in one call. Now: at most 64 KiB with the template datagram,
+    // then at most 256 KiB per turn (a record per byte here).
+    expect(Math.max(...turns)).toBeLessThanOrEqual(64 * 1024 + 256 * 1024);
+    expect(turns.length).toBeGreaterThanOrEqual(4);
   });
 });

@@ -614,10 +614,14 @@ export class FlowState {
     return started;
   }
 
-  /** Templates for persistence across restarts. */
+  /**
+   * Templates for persistence across restarts: those of exporters that have produced flow records
+   * (what junk sources sent is not worth a disk write, and could be made large).
+   */
   snapshot(): PersistedTemplates {
     const exporters: PersistedTemplates['exporters'] = [];
     for (const e of this.exporters.values()) {
+      if (this.unproven.has(e.address)) continue;
       const domains: PersistedTemplates['exporters'][number]['domains'] = [];
       for (const d of e.domains.values()) {
         if (d.templates.size === 0) continue;
