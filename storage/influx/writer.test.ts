@@ -98,6 +98,42 @@ describe('Writer', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('an outage adds no abort listener per retry or health check (the transport never removes its own)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    const signals = new Set<AbortSignal>();
+    let down = true;
+    const leaky = (signal: AbortSignal | undefined) => {
+      // What the HTTP transport does with the signal it is given.
+      signal?.addEventListener('abort', () => undefined);
+      if (signal !== undefined) signals.add(signal);
+    };
+    const target: WriteTarget = {
+      write: async (_lines, signal) => {
+        leaky(signal);
+        if (down) throw new Error('ECONNREFUSED');
+      },
+      healthy: async (signal) => {
+        leaky(signal);
+        return !down;
+      },
+    };
+    const writer = new Writer(target, spool, stats, { ...options, maxRetries: 3 });
+    writer.start();
+    for (let i = 0; i < 16; i++) writer.add(`m v=${i}`);
+    await writer.flush();
+    // Several health checks go by while InfluxDB is down.
+    await new Promise((r) => setTimeout(r, 300));
+    down = false;
+    await new Promise((r) => setTimeout(r, 300));
+    await writer.stop();
+    process.off('warning', onWarning);
+    expect(signals.size).toBeGreaterThan(11);
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+    expect(stats.pointsWritten).toBe(16);
+  });
+
   it('sends nothing before start, then batches by count', async () => {
     const { target, calls } = scripted([]);
     const writer = new Writer(target, spool, stats, options);

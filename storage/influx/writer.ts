@@ -206,7 +206,7 @@ export class Writer {
     const { log } = this.options;
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.target.write(payload, this.abort.signal);
+        await linked(this.abort.signal, (signal) => this.target.write(payload, signal));
         this.stats.pointsWritten += points;
         return 'done';
       } catch (err) {
@@ -268,7 +268,10 @@ export class Writer {
 
   private async recoveryLoop(): Promise<void> {
     while (!this.stopping && !this.spool.empty) {
-      if (!(await this.target.healthy(this.abort.signal)) || !(await this.replay())) {
+      if (
+        !(await linked(this.abort.signal, (signal) => this.target.healthy(signal))) ||
+        !(await this.replay())
+      ) {
         if (this.stopping) break;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.options.healthCheckIntervalMs);
@@ -312,5 +315,24 @@ export class Writer {
     this.stats.spoolDropped += this.spool.takeLost();
     this.countSpooled();
     return true;
+  }
+}
+
+/**
+ * Runs one request with a signal of its own that follows `parent`. The HTTP transport adds an
+ * abort listener to the signal it is given and never removes it; given the writer's long-lived
+ * signal, every retry and health check during an outage added one more
+ * (MaxListenersExceededWarning after eleven, and a leak). Here the transport's listener dies with
+ * the request's signal, and ours is removed when the request ends.
+ */
+export async function linked<T>(parent: AbortSignal, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const child = new AbortController();
+  const onAbort = () => child.abort(parent.reason);
+  if (parent.aborted) child.abort(parent.reason);
+  else parent.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await run(child.signal);
+  } finally {
+    parent.removeEventListener('abort', onAbort);
   }
 }
