@@ -323,7 +323,17 @@ const ROLLUP_COUNTERS: ReadonlyArray<[keyof RollupStats, string, string]> = [
   [
     'interfacesFolded',
     'flowcast_rollup_interfaces_folded_total',
-    'Records counted under ifIndex "overflow": over 4,096 interfaces per exporter and interval',
+    'Records counted under ifIndex "overflow": over 4,096 interfaces per exporter, or 65,536 series over all, in one interval',
+  ],
+  [
+    'protocolsFolded',
+    'flowcast_rollup_protocols_folded_total',
+    'Records counted under protocol and service "other": the interval\'s series budget was spent',
+  ],
+  [
+    'exportersFolded',
+    'flowcast_rollup_exporters_folded_total',
+    'Records counted under exporter "overflow": over 1,000 exporters in one interval',
   ],
   ['pointsEmitted', 'flowcast_rollup_points_total', 'Points the rollup handed to the store'],
 ];

@@ -546,3 +546,46 @@ describe('hostile values never stop the rollup', () => {
     expect(rollup.stats.untimed).toBe(2);
   });
 });
+
+describe('the rollup is bounded over all exporters, not only per exporter', () => {
+  it('folds interfaces and protocols beyond the series budget, and exporters beyond the exporter budget, keeping every byte', async () => {
+    const { MAX_SERIES_PER_WINDOW, MAX_EXPORTERS_PER_WINDOW, OVERFLOW_EXPORTER } = await import(
+      './rollup.js'
+    );
+    const { rollup, all } = setup();
+    const records: DecodedRecord[] = [];
+    // 2,000 exporters × 64 interfaces: 128,000 interface series asked for, in one interval.
+    for (let e = 0; e < 2000; e++) {
+      for (let i = 0; i < 64; i++) {
+        records.push(
+          flow({
+            exporter: `x${e}`,
+            inIf: i,
+            protocol: i % 256,
+            srcPort: 1000 + i,
+            bytes: 1,
+            packets: 1,
+            end: T0,
+          }),
+        );
+      }
+    }
+    rollup.ingest(records, T0 + 1000);
+    rollup.close(T0 + 1000);
+    const points = all();
+    const traffic = points.filter((p) => p.measurement === 'traffic');
+    const exporters = new Set(traffic.map((p) => p.tags['exporter']));
+    expect(exporters.size).toBe(MAX_EXPORTERS_PER_WINDOW + 1);
+    expect(exporters.has(OVERFLOW_EXPORTER)).toBe(true);
+    const protocolSeries = points.filter((p) => p.measurement === 'traffic_protocol').length;
+    expect(traffic.length + protocolSeries).toBeLessThanOrEqual(
+      MAX_SERIES_PER_WINDOW + 2 * MAX_EXPORTERS_PER_WINDOW + 2,
+    );
+    // Nothing lost: every record's byte is still counted, inbound and per protocol.
+    const sum = (ps: Point[]) => ps.reduce((a, p) => a + Number(p.fields['bytes']), 0);
+    expect(sum(traffic)).toBe(128_000);
+    expect(sum(points.filter((p) => p.measurement === 'traffic_protocol'))).toBe(128_000);
+    expect(rollup.stats.exportersFolded).toBe((2000 - MAX_EXPORTERS_PER_WINDOW) * 64);
+    expect(rollup.stats.interfacesFolded).toBeGreaterThan(0);
+  });
+});

@@ -103,8 +103,12 @@ export interface RollupStats {
   withoutOutIf: number;
   /** Field values clamped to 2^63 − 1. */
   saturated: number;
-  /** Records whose interface was counted under ifIndex "overflow" (over MAX_INTERFACES). */
+  /** Records whose interface was counted under ifIndex "overflow" (over MAX_INTERFACES, or the window's series budget). */
   interfacesFolded: number;
+  /** Records counted under protocol and service `other` because the window's series budget was spent. */
+  protocolsFolded: number;
+  /** Records counted under exporter "overflow": over MAX_EXPORTERS_PER_WINDOW exporters in one interval. */
+  exportersFolded: number;
   windowsEmitted: number;
   pointsEmitted: number;
 }
@@ -114,6 +118,20 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 export const MAX_INTERFACES = 4096;
 /** The ifIndex traffic beyond MAX_INTERFACES is kept under (not a valid 32-bit ifIndex). */
 export const OVERFLOW_IF = -1;
+/**
+ * Interface and protocol series in one interval over all exporters. With MAX_INTERFACES alone,
+ * 10,000 exporters sending random ifIndex values could hold 40 million series (gigabytes); beyond
+ * this budget (about 13 MB of accumulators) new interfaces fold into `overflow` and new protocol
+ * and service pairs into `other`, counted.
+ */
+export const MAX_SERIES_PER_WINDOW = 65_536;
+/**
+ * Exporters in one interval. Each costs two Space-Saving tables (about 30 KB at the default 10
+ * ranks); beyond this, records of further exporters are summed under exporter "overflow", counted.
+ */
+export const MAX_EXPORTERS_PER_WINDOW = 1000;
+/** The exporter tag of traffic beyond MAX_EXPORTERS_PER_WINDOW. */
+export const OVERFLOW_EXPORTER = 'overflow';
 const INT64_MAX = 2n ** 63n - 1n;
 /** Protocol/service accumulators are keyed by protocolId × 256 + serviceId (fewer than 256 services). */
 const SERVICE_BITS = 8;
@@ -165,13 +183,18 @@ class ExporterWindow {
   readonly src: SpaceSaving;
   readonly dst: SpaceSaving;
 
-  constructor(topCapacity: number) {
+  constructor(
+    topCapacity: number,
+    private readonly window: Window,
+  ) {
     this.src = new SpaceSaving(topCapacity);
     this.dst = new SpaceSaving(topCapacity);
   }
 
   /** Records whose interface was folded into OVERFLOW_IF (see `iface`). */
   overflowed = 0;
+  /** Records whose protocol and service were folded into `other` (see `protocol`). */
+  protocolsFolded = 0;
 
   /**
    * The totals of one interface. Beyond MAX_INTERFACES per exporter and interval (a real router has
@@ -181,22 +204,33 @@ class ExporterWindow {
   iface(ifIndex: number): InterfaceTotals {
     let t = this.interfaces.get(ifIndex);
     if (t === undefined) {
-      if (this.interfaces.size >= MAX_INTERFACES && ifIndex !== OVERFLOW_IF) {
+      if (
+        ifIndex !== OVERFLOW_IF &&
+        (this.interfaces.size >= MAX_INTERFACES || this.window.series >= MAX_SERIES_PER_WINDOW)
+      ) {
         this.overflowed++;
         return this.iface(OVERFLOW_IF);
       }
       t = new InterfaceTotals();
       this.interfaces.set(ifIndex, t);
+      this.window.series++;
     }
     return t;
   }
 
   protocol(r: FlowRecord): Totals {
-    const key = (protocolId(r.protocol) << SERVICE_BITS) | serviceId(r.protocol, r.srcPort, r.dstPort);
+    let key = (protocolId(r.protocol) << SERVICE_BITS) | serviceId(r.protocol, r.srcPort, r.dstPort);
     let t = this.protocols.get(key);
     if (t === undefined) {
+      if (key !== 0 && this.window.series >= MAX_SERIES_PER_WINDOW) {
+        this.protocolsFolded++;
+        key = 0;
+        t = this.protocols.get(key);
+        if (t !== undefined) return t;
+      }
       t = new Totals();
       this.protocols.set(key, t);
+      this.window.series++;
     }
     return t;
   }
@@ -204,6 +238,10 @@ class ExporterWindow {
 
 class Window {
   readonly exporters = new Map<string, ExporterWindow>();
+  /** Interface and protocol series over all exporters (see MAX_SERIES_PER_WINDOW). */
+  series = 0;
+  /** Records counted under OVERFLOW_EXPORTER. */
+  exportersFolded = 0;
   constructor(readonly start: number) {}
 }
 
@@ -232,6 +270,8 @@ export class Rollup {
     withoutOutIf: 0,
     saturated: 0,
     interfacesFolded: 0,
+    protocolsFolded: 0,
+    exportersFolded: 0,
     windowsEmitted: 0,
     pointsEmitted: 0,
   };
@@ -283,6 +323,8 @@ export class Rollup {
     let window: Window | undefined;
     let exporter = '';
     let ew: ExporterWindow | undefined;
+    /** Whether `exporter`'s records go to OVERFLOW_EXPORTER in this window. */
+    let folded = false;
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       if (r.kind !== 'flow') {
@@ -310,10 +352,18 @@ export class Rollup {
         exporter = r.exporter;
         ew = window.exporters.get(exporter);
         if (ew === undefined) {
-          ew = new ExporterWindow(this.topCapacity);
-          window.exporters.set(exporter, ew);
+          folded = window.exporters.size >= MAX_EXPORTERS_PER_WINDOW;
+          const key = folded ? OVERFLOW_EXPORTER : exporter;
+          ew = window.exporters.get(key);
+          if (ew === undefined) {
+            ew = new ExporterWindow(this.topCapacity, window);
+            window.exporters.set(key, ew);
+          }
+        } else {
+          folded = false;
         }
       }
+      if (folded) window.exportersFolded++;
 
       // A rate below 1, beyond 2^32 or NaN says nothing usable (the decoder never emits one; the
       // rollup does not rely on it): count the record as unsampled. With the rate bounded, an
@@ -438,8 +488,10 @@ export class Rollup {
   private windowPoints(w: Window): Point[] {
     const points: Point[] = [];
     const time = w.start;
+    this.stats.exportersFolded += w.exportersFolded;
     for (const [exporter, ew] of w.exporters) {
       this.stats.interfacesFolded += ew.overflowed;
+      this.stats.protocolsFolded += ew.protocolsFolded;
       for (const [ifIndex, t] of ew.interfaces) {
         const index = ifIndex === OVERFLOW_IF ? 'overflow' : String(ifIndex);
         const name = this.deps.interfaceName(exporter, ifIndex);
