@@ -49,6 +49,10 @@ class ExporterLabels {
 
   /** Calls `f` for every exporter with the label it is reported under. */
   each(f: (e: ExporterState, label: string) => void): void {
+    if (this.state.exporters.size <= this.max) {
+      for (const e of this.state.exporters.values()) f(e, e.address);
+      return;
+    }
     const now = Date.now();
     if (now - this.chosenAt >= 1000) {
       this.chosenAt = now;
