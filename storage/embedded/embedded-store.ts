@@ -72,7 +72,7 @@ export const EMBEDDED_STORE_DEFAULTS = {
   flushIntervalMs: 1000,
   retentionIntervalMs: 60 * 60_000,
   maxQueued: 200_000,
-  memoryLimit: '512MB',
+  memoryLimit: '256MB',
   threads: 2,
 } as const;
 
