@@ -149,6 +149,8 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** `auto`: readable lines on a terminal, JSON otherwise; `pretty` or `json` to choose. */
+      format: z.enum(['auto', 'pretty', 'json']).default('auto'),
     })
     .prefault({}),
 });
@@ -175,6 +177,7 @@ export const ENVIRONMENT: ReadonlyArray<{
   { name: 'FLOWCAST_INFLUX_USERNAME', path: ['storage', 'influx', 'username'], type: 'string' },
   { name: 'FLOWCAST_INFLUX_PASSWORD', path: ['storage', 'influx', 'password'], type: 'string' },
   { name: 'FLOWCAST_LOG_LEVEL', path: ['log', 'level'], type: 'string' },
+  { name: 'FLOWCAST_LOG_FORMAT', path: ['log', 'format'], type: 'string' },
 ];
 
 /** A configuration that cannot be used; the message names the key (or variable) and the reason. */

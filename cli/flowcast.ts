@@ -43,7 +43,7 @@ program
   .option('-c, --config <file>', 'configuration file (YAML or JSON)')
   .action(async (opts: { config?: string }) => {
     const config = configOrExit(opts.config);
-    const log = createLogger(config.log.level);
+    const log = createLogger(config.log.level, config.log.format);
     const service = buildService(config, log);
     let stopping = false;
     const stop = async (signal: string) => {

@@ -6,11 +6,59 @@
  * bounded too.
  */
 import { type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'flowcast' }, timestamp: pino.stdTimeFunctions.isoTime });
+/** `pretty`: readable lines; `json`: one JSON object a line; `auto`: pretty on a terminal, else JSON. */
+export type LogFormat = 'auto' | 'pretty' | 'json';
+
+const VERBOSE = new Set(['debug', 'trace']);
+
+/**
+ * The service's logger. Errors carry their stack only at debug and trace: at info a person reads
+ * what failed, not where in the code.
+ */
+export function createLogger(
+  level: string,
+  format: LogFormat = 'json',
+  destination: NodeJS.WritableStream = process.stdout,
+): Logger {
+  const verbose = VERBOSE.has(level);
+  const readable =
+    format === 'pretty' || (format === 'auto' && (destination as { isTTY?: boolean }).isTTY === true);
+  const options = {
+    level,
+    base: { service: 'flowcast' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    serializers: {
+      err: (err: unknown) => {
+        const s = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+        if (!verbose) delete s['stack'];
+        // On a readable line an error is its text (its stack, at debug, on the lines below).
+        if (readable)
+          return verbose && typeof s['stack'] === 'string'
+            ? s['stack']
+            : `${String(s['type'])}: ${String(s['message'])}`;
+        return s;
+      },
+    },
+  };
+  if (!readable) return pino(options, destination);
+  return pino(
+    options,
+    pretty({
+      destination,
+      sync: true,
+      colorize: (destination as { isTTY?: boolean }).isTTY === true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,service,err',
+      singleLine: true,
+      // The error's text follows the message on its line (pino-pretty would print it below).
+      messageFormat: (entry: Record<string, unknown>, key: string) =>
+        entry['err'] === undefined ? String(entry[key]) : `${String(entry[key])}: ${String(entry['err'])}`,
+    }),
+  );
 }
 
 export interface RateLimitOptions {

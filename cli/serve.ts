@@ -94,11 +94,21 @@ export function buildService(config: Config, log: Logger): Service {
   registerStoreMetrics(metrics, store);
 
   let state: FlowState | undefined;
+  let firstRollup = false;
   const intervalMs = config.storage.rollupInterval * 1000;
   const rollup = new Rollup(
     { intervalMs, topN: config.storage.topTalkers },
     {
-      sink: (points) => store.write(points),
+      sink: (points) => {
+        if (!firstRollup && points.some((p) => p.measurement === 'traffic')) {
+          firstRollup = true;
+          log.info(
+            { points: points.length, time: new Date(points[0]!.time).toISOString() },
+            'first rollup interval written',
+          );
+        }
+        store.write(points);
+      },
       interfaceName: (exporter, ifIndex) => state?.exporters.get(exporter)?.interfaces.get(ifIndex)?.name,
       collectorCounters: () => (state === undefined ? [] : collectorCounters(state)),
     },

@@ -18,7 +18,7 @@ import type { ElementRegistry } from './ie/registry.js';
 import { registerCollectorMetrics } from './metrics.js';
 import { ReceiveQueue } from './queue.js';
 import { releasePending } from './sets.js';
-import { FlowState, type StateOptions } from './state.js';
+import { type ExporterState, FlowState, type StateOptions } from './state.js';
 
 export interface CollectorConfig {
   bind: string;
@@ -251,6 +251,8 @@ export class Collector {
       n++;
       const outcome = decodeDatagram(this.state, d.payload, d, d.receivedAt, out);
       const e = outcome.exporter;
+      if (e !== undefined && !e.announced && !this.state.isUnproven(e))
+        this.announce(e, d.port, outcome.version);
       if (e === undefined) {
         this.warn.warn('exporter_limit', { exporter: d.address }, 'exporter table full: datagram refused');
       } else if (e.counters.decodeErrors !== e.errorsLogged) {
@@ -291,6 +293,24 @@ export class Collector {
       this.internalErrors.report('collector.sink', err);
     }
     this.batch.length = 0;
+  }
+
+  /** Logs an exporter's first flow records: what a person setting up an export waits to see. */
+  private announce(e: ExporterState, port: number, version: number): void {
+    e.announced = true;
+    const templates: number[] = [];
+    for (const d of e.domains.values()) for (const id of d.templates.keys()) templates.push(id);
+    const interfaces = e.interfaces.size;
+    this.deps.log.info(
+      {
+        exporter: e.address,
+        port,
+        version,
+        ...(templates.length > 0 && { templates: templates.sort((a, b) => a - b).slice(0, 32) }),
+        ...(interfaces > 0 && { interfaceNames: interfaces }),
+      },
+      'new exporter: flow records arriving',
+    );
   }
 
   /** Warns when the kernel granted less receive buffer than configured (net.core.rmem_max). */

@@ -217,6 +217,8 @@ export class ExporterState {
   memory = 0;
   /** Decode errors when a warning was last logged for this exporter (the collector's bookkeeping). */
   errorsLogged = 0;
+  /** Whether the collector has logged this exporter's first flow records. */
+  announced = false;
 
   constructor(
     readonly address: string,

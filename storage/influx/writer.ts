@@ -106,6 +106,8 @@ export class Writer {
   /** Between start() and the end of stop(): batches are sent only then. */
   private running = false;
   private stopping = false;
+  /** Whether InfluxDB is taken to be away (announced once when it goes, once when it is back). */
+  private away = false;
   /** Aborts requests in flight when a stop has waited long enough. */
   private abort = new AbortController();
 
@@ -247,6 +249,13 @@ export class Writer {
   }
 
   private async toSpool(batch: Batch): Promise<void> {
+    if (!this.away) {
+      this.away = true;
+      this.options.log.warn(
+        { points: batch.points },
+        'InfluxDB is not answering: points go to the spool on disk and are written when it is back',
+      );
+    }
     try {
       this.stats.spoolDropped += await this.spool.append(batch.payload, batch.points);
     } catch (err) {
@@ -314,6 +323,10 @@ export class Writer {
     }
     this.stats.spoolDropped += this.spool.takeLost();
     this.countSpooled();
+    if (this.away) {
+      this.away = false;
+      this.options.log.info('InfluxDB is back: the spool is written out');
+    }
     return true;
   }
 }
