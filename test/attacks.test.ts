@@ -267,6 +267,8 @@ describe('issue 7: flowcast serve under attack', () => {
     for (const [table, rows] of Object.entries(tables)) {
       for (const row of rows) {
         for (const [column, value] of Object.entries(row)) {
+          // BIGINT columns come back as bigints (always finite), DOUBLE ones as numbers.
+          if (typeof value === 'bigint') values++;
           if (typeof value !== 'number') continue;
           values++;
           expect(Number.isFinite(value), `${table}.${column} = ${value}`).toBe(true);
@@ -328,11 +330,11 @@ describe('issue 7: flowcast serve under attack', () => {
     const growth = Math.max(seen.peakRss, fc.rssBytes() ?? 0) - baseline;
     // Two exporters × the 32 MiB per-exporter share, plus room for the garbage collector; today
     // 2,046 such templates cost about 250 MB.
-    expect(growth, `RSS grew by ${(growth / MiB).toFixed(0)} MiB`).toBeLessThan(160 * MiB);
+    expect.soft(growth, `RSS grew by ${(growth / MiB).toFixed(0)} MiB`).toBeLessThan(160 * MiB);
     const m = await fc.metrics();
-    expect(m.value('flowcast_state_refused_total')).toBeGreaterThan(0);
-    expect(m.value('flowcast_state_memory_bytes')).toBeGreaterThan(0);
-    expect(m.value('flowcast_state_memory_bytes')).toBeLessThanOrEqual(256 * MiB);
+    expect.soft(m.value('flowcast_state_refused_total')).toBeGreaterThan(0);
+    expect.soft(m.value('flowcast_state_memory_bytes')).toBeGreaterThan(0);
+    expect.soft(m.value('flowcast_state_memory_bytes')).toBeLessThanOrEqual(256 * MiB);
   });
 
   it('item 3: options data with random ifIndex and sampler ids keeps the interface and sampler tables bounded', async () => {
@@ -387,10 +389,10 @@ describe('issue 7: flowcast serve under attack', () => {
     const m = await fc.metrics();
     // 540,000 interfaces and 360,000 samplers were offered: past the 32 MiB share of one exporter.
     expect(m.value('flowcast_options_records_total', { exporter: '127.0.9.2' })).toBeGreaterThan(0);
-    expect(m.value('flowcast_state_refused_total')).toBeGreaterThan(0);
-    expect(m.value('flowcast_state_memory_bytes')).toBeLessThanOrEqual(256 * MiB);
+    expect.soft(m.value('flowcast_state_refused_total')).toBeGreaterThan(0);
+    expect.soft(m.value('flowcast_state_memory_bytes')).toBeLessThanOrEqual(256 * MiB);
     const growth = (fc.rssBytes() ?? 0) - baseline;
-    expect(growth, `RSS grew by ${(growth / MiB).toFixed(0)} MiB`).toBeLessThan(160 * MiB);
+    expect.soft(growth, `RSS grew by ${(growth / MiB).toFixed(0)} MiB`).toBeLessThan(160 * MiB);
   });
 
   it('item 4: 1 MiB of data before its template, then the template: health answers within 100 ms throughout', async () => {
@@ -415,10 +417,10 @@ describe('issue 7: flowcast serve under attack', () => {
         await sleep(5);
       }
       await poll(
-        'pending data buffered',
+        'the data datagrams decoded (and kept for their template)',
         async () => {
           const m = await fc.metrics();
-          const n = m.value('flowcast_pending_buffered_total', { exporter: '127.0.10.1' });
+          const n = m.value('flowcast_packets_received_total', { exporter: '127.0.10.1' });
           return n >= count ? n : undefined;
         },
         { timeoutMs: 10_000 },
@@ -430,10 +432,10 @@ describe('issue 7: flowcast serve under attack', () => {
       await sleep(2500);
       const seen = await watch.stop();
       expect(fc.running, fc.output()).toBe(true);
-      expect(seen.failures).toBe(0);
-      expect(seen.worstMs, `worst health latency ${seen.worstMs.toFixed(0)} ms`).toBeLessThan(
-        HEALTH_LIMIT_MS,
-      );
+      expect.soft(seen.failures).toBe(0);
+      expect
+        .soft(seen.worstMs, `worst health latency ${seen.worstMs.toFixed(0)} ms`)
+        .toBeLessThan(HEALTH_LIMIT_MS);
     } finally {
       exporter.close();
     }
@@ -462,7 +464,7 @@ describe('issue 7: flowcast serve under attack', () => {
     expect(decoded).toBeGreaterThan(0);
     const m = await fc.metrics();
     expect(m.value('flowcast_exporters')).toBeLessThanOrEqual(maxExporters);
-    expect(m.value('flowcast_exporters_evicted_total')).toBeGreaterThan(0);
+    expect.soft(m.value('flowcast_exporters_evicted_total')).toBeGreaterThan(0);
   });
 
   it('item 6: 5,000 junk sources: /metrics and the log stay small, health answers within 100 ms', async () => {
@@ -493,14 +495,16 @@ describe('issue 7: flowcast serve under attack', () => {
     );
     const warnings = fc.logs.slice(logsBefore).filter((l) => Number(l['level']) >= 40);
     const logBytes = fc.logs.slice(logsBefore).reduce((n, l) => n + JSON.stringify(l).length, 0);
-    expect(exporters.size, 'distinct exporter label values').toBeLessThanOrEqual(101);
-    expect(exporters.has('other')).toBe(true);
-    expect(text.length, '/metrics bytes').toBeLessThan(256 * 1024);
-    expect(warnings.length, 'warning lines for 5,000 junk sources').toBeLessThanOrEqual(100);
-    expect(logBytes).toBeLessThan(64 * 1024);
-    expect(seen.failures).toBe(0);
-    expect(seen.worstMs, `worst health latency ${seen.worstMs.toFixed(0)} ms`).toBeLessThan(HEALTH_LIMIT_MS);
-    expect(text).toContain('flowcast_socket_drops_total');
+    expect.soft(exporters.size, 'distinct exporter label values').toBeLessThanOrEqual(101);
+    expect.soft(exporters.has('other')).toBe(true);
+    expect.soft(text.length, '/metrics bytes').toBeLessThan(256 * 1024);
+    expect.soft(warnings.length, 'warning lines for 5,000 junk sources').toBeLessThanOrEqual(100);
+    expect.soft(logBytes).toBeLessThan(64 * 1024);
+    expect.soft(seen.failures).toBe(0);
+    expect
+      .soft(seen.worstMs, `worst health latency ${seen.worstMs.toFixed(0)} ms`)
+      .toBeLessThan(HEALTH_LIMIT_MS);
+    expect.soft(text).toContain('flowcast_socket_drops_total');
   });
 
   it('allow-list: datagrams from outside collector.allowedExporters are dropped and counted, one log line per source network', async () => {
@@ -509,14 +513,14 @@ describe('issue 7: flowcast serve under attack', () => {
     await sendFromMany(40, outside, () => [goodDatagram(5, 100)], fc.ipfixPort);
     expect(await goodExporterWorks(fc, '127.0.12.1')).toBeGreaterThan(0);
     const m = await fc.metrics();
-    expect(m.value('flowcast_exporters_not_allowed_total')).toBe(40);
+    expect.soft(m.value('flowcast_exporters_not_allowed_total')).toBe(40);
     for (let i = 0; i < 40; i++) {
       expect(m.value('flowcast_packets_received_total', { exporter: outside(i) })).toBe(0);
     }
     expect(m.value('flowcast_exporters')).toBe(1);
     const lines = fc.logs.filter((l) => /allow/i.test(String(l.msg)));
-    expect(lines.length).toBeGreaterThanOrEqual(1);
-    expect(lines.length).toBeLessThanOrEqual(2);
+    expect.soft(lines.length).toBeGreaterThanOrEqual(1);
+    expect.soft(lines.length).toBeLessThanOrEqual(2);
   });
 });
 
