@@ -13,6 +13,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { udpSocketDrops } from '../collector/socket-drops.js';
@@ -74,6 +75,10 @@ for (let i = 0; i < sources; i++) sockets.push(await openSource(loopbackAddress(
 const seeds = corpus();
 const r = prng(seed);
 const watch = fc.watch(100);
+// The latency is measured from this process: its own event-loop delay is printed beside it, so a
+// slow sender cannot pass for a slow flowcast.
+const ownDelay = monitorEventLoopDelay({ resolution: 10 });
+ownDelay.enable();
 let sent = 0;
 let sendErrors = 0;
 let inFlight = 0;
@@ -109,6 +114,7 @@ const sendSeconds = (performance.now() - started) / 1000;
 while (inFlight > 0) await sleep(10);
 await sleep(3000); // let the queue drain and a few rollups flush
 const seen = await watch.stop();
+ownDelay.disable();
 const survivedRun = fc.running;
 
 let metrics: Metrics | undefined;
@@ -134,6 +140,7 @@ seed                  ${seed}
 sources               ${sources}
 RSS                   start ${mib(startRss)}, peak ${mib(seen.peakRss)}
 health latency        worst ${seen.worstMs.toFixed(1)} ms, p99 ${seen.p99Ms.toFixed(1)} ms (${seen.samples} samples, ${seen.failures} failed)
+event-loop delay      flowcast's max ${counter('flowcast_process_nodejs_eventloop_lag_max_seconds') === 'n/a' ? 'n/a' : `${(Number(counter('flowcast_process_nodejs_eventloop_lag_max_seconds')) * 1000).toFixed(0)} ms`} (since start); this sender's max ${(ownDelay.max / 1e6).toFixed(0)} ms, p99 ${(ownDelay.percentile(99) / 1e6).toFixed(0)} ms
 survived              ${survivedRun ? 'yes' : 'NO'}; exit ${JSON.stringify(exit)}
 drops by counter
   flowcast_queue_dropped_total            ${counter('flowcast_queue_dropped_total')}
