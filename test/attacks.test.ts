@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { udpSocketDrops } from '../collector/socket-drops.js';
 import { type FieldSpec, ipfixMessage, VARIABLE_LENGTH } from './support/encoder.js';
 import {
   type FlowcastOptions,
@@ -505,6 +506,35 @@ describe('issue 7: flowcast serve under attack', () => {
       .soft(seen.worstMs, `worst health latency ${seen.worstMs.toFixed(0)} ms`)
       .toBeLessThan(HEALTH_LIMIT_MS);
     expect.soft(text).toContain('flowcast_socket_drops_total');
+  });
+
+  it('item 6: what the kernel drops at flowcast’s sockets shows on /metrics as flowcast_socket_drops_total', async () => {
+    const fc = await serve({ config: { collector: { receiveBuffer: 65_536 } } });
+    const exporter = await UdpExporter.open('127.0.15.1');
+    // Stopped, flowcast reads nothing: its sockets' buffers fill and the kernel drops the rest.
+    process.kill(fc.pid, 'SIGSTOP');
+    try {
+      const payload = new Uint8Array(1000).fill(9);
+      payload[1] = 10;
+      await exporter.send(
+        Array.from({ length: 2000 }, () => payload),
+        fc.ipfixPort,
+      );
+    } finally {
+      process.kill(fc.pid, 'SIGCONT');
+      exporter.close();
+    }
+    const kernel = () =>
+      (udpSocketDrops({ pid: fc.pid, ports: [fc.netflowPort, fc.ipfixPort] }) ?? []).reduce(
+        (n, s) => n + s.drops,
+        0,
+      );
+    const before = kernel();
+    const m = await fc.metrics();
+    const after = kernel();
+    expect(before, 'the kernel dropped datagrams at the stopped process').toBeGreaterThan(0);
+    expect(m.value('flowcast_socket_drops_total')).toBeGreaterThanOrEqual(before);
+    expect(m.value('flowcast_socket_drops_total')).toBeLessThanOrEqual(after);
   });
 
   it('allow-list: datagrams from outside collector.allowedExporters are dropped and counted, one log line per source network', async () => {
