@@ -10,6 +10,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,6 +38,11 @@ export interface FlowcastOptions {
   readonly logLevel?: string;
   /** How long start-up may take before the process is killed (ms, default 30000). */
   readonly startTimeoutMs?: number;
+  /**
+   * Further configuration file sections (merged over `http.bind: 127.0.0.1`), for keys that have no
+   * environment variable, e.g. `{ collector: { maxExporters: 100 } }`.
+   */
+  readonly config?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 /** One JSON log line (pino). */
@@ -162,7 +168,12 @@ export class FlowcastProcess {
     // FLOWCAST_HTTP_BIND does not exist: the HTTP bind address comes from a config file.
     const configDir = await mkdtemp(join(tmpdir(), 'flowcast-e2e-config-'));
     const configFile = join(configDir, 'flowcast.yaml');
-    await writeFile(configFile, 'http:\n  bind: 127.0.0.1\n');
+    const sections: Record<string, Record<string, unknown>> = { http: { bind: '127.0.0.1' } };
+    for (const [name, section] of Object.entries(options.config ?? {})) {
+      sections[name] = { ...sections[name], ...section };
+    }
+    // JSON is YAML.
+    await writeFile(configFile, JSON.stringify(sections));
     const env: NodeJS.ProcessEnv = {};
     for (const [key, value] of Object.entries(process.env)) {
       if (!key.startsWith('FLOWCAST_')) env[key] = value;
@@ -216,6 +227,85 @@ export class FlowcastProcess {
   /** Whether it is still running. */
   get running(): boolean {
     return this.exitInfo === undefined;
+  }
+
+  /** How it exited, or undefined while it runs. */
+  get exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.exitInfo;
+  }
+
+  /** Its process id. */
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  /** Its resident set size in bytes (VmRSS of /proc/<pid>/status), or undefined once it is gone. */
+  rssBytes(): number | undefined {
+    try {
+      const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+      return m === null ? undefined : Number(m[1]) * 1024;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** `GET /api/v1/health`: its status and how long the answer took (ms, measured here). */
+  async health(timeoutMs = 5000): Promise<{ status: number; ms: number }> {
+    const started = performance.now();
+    const res = await fetch(`http://127.0.0.1:${this.httpPort}/api/v1/health`, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await res.arrayBuffer();
+    return { status: res.status, ms: performance.now() - started };
+  }
+
+  /** `GET /metrics` as text. */
+  async metricsText(): Promise<string> {
+    const res = await fetch(`http://127.0.0.1:${this.httpPort}/metrics`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
+    return res.text();
+  }
+
+  /**
+   * Asks for `/api/v1/health` every `everyMs` (one request at a time) and samples RSS with it, until
+   * the returned `stop()`; a request that fails or times out (5 s) counts as a failure and as 5 s.
+   */
+  watch(everyMs = 50): { stop(): Promise<WatchSummary> } {
+    const latencies: number[] = [];
+    let failures = 0;
+    let peakRss = 0;
+    let running = true;
+    const loop = (async () => {
+      while (running && this.running) {
+        const rss = this.rssBytes();
+        if (rss !== undefined) peakRss = Math.max(peakRss, rss);
+        try {
+          const h = await this.health();
+          latencies.push(h.ms);
+          if (h.status !== 200) failures++;
+        } catch {
+          failures++;
+          latencies.push(5000);
+        }
+        await sleep(everyMs);
+      }
+    })();
+    return {
+      stop: async () => {
+        running = false;
+        await loop;
+        const sorted = [...latencies].sort((a, b) => a - b);
+        return {
+          samples: sorted.length,
+          failures,
+          worstMs: sorted.at(-1) ?? Number.NaN,
+          p99Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? Number.NaN,
+          peakRss,
+        };
+      },
+    };
   }
 
   /** Whether it logged a line with this message. */
@@ -288,6 +378,16 @@ export class FlowcastProcess {
   }
 }
 
+/** What {@link FlowcastProcess.watch} saw. */
+export interface WatchSummary {
+  readonly samples: number;
+  readonly failures: number;
+  readonly worstMs: number;
+  readonly p99Ms: number;
+  /** Bytes. */
+  readonly peakRss: number;
+}
+
 /** The flowcast_* samples of a scrape, minus the process ones, for failure messages. */
 function summary(m: Metrics | undefined): string {
   if (m === undefined) return '(none)';
@@ -329,4 +429,39 @@ export class UdpExporter {
   close(): void {
     this.socket.close();
   }
+}
+
+/**
+ * Sends `payloads` to 127.0.0.1:`port` from each of `count` loopback source addresses (a fresh
+ * socket per address, closed after its sends): `address(i)` names the i-th. Sends are not awaited
+ * one by one but in bursts of `burst`, with a turn of the event loop between bursts so that the
+ * caller's timers (health probes) keep running.
+ */
+export async function sendFromMany(
+  count: number,
+  address: (i: number) => string,
+  payloads: (i: number) => readonly Uint8Array[],
+  port: number,
+  burst = 64,
+): Promise<number> {
+  let sent = 0;
+  for (let i = 0; i < count; i++) {
+    const exporter = await UdpExporter.open(address(i));
+    try {
+      const list = payloads(i);
+      await exporter.send(list, port);
+      sent += list.length;
+    } finally {
+      exporter.close();
+    }
+    if (i % burst === burst - 1) await new Promise((r) => setImmediate(r));
+  }
+  return sent;
+}
+
+/** The i-th address of 127.`first`.0.0/16 upwards, skipping .0 and .255 host bytes (i < 64,000). */
+export function loopbackAddress(first: number, i: number): string {
+  const host = (i % 250) + 1;
+  const mid = Math.floor(i / 250);
+  return `127.${first + Math.floor(mid / 256)}.${mid % 256}.${host}`;
 }
