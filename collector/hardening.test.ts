@@ -313,3 +313,25 @@ describe('work per call is bounded', () => {
     expect(state.memoryUsed).toBe(0);
   });
 });
+
+describe('float elements', () => {
+  it('a NaN or infinite float is reported as its raw bytes, never as a number that is not finite', async () => {
+    const { readValue } = await import('./read.js');
+    const nan = float64(Number.NaN);
+    expect(readValue(nan, 0, 8, 'float64')).toBe('7ff8000000000000');
+    expect(readValue(float64(Number.NEGATIVE_INFINITY), 0, 8, 'float64')).toBe('fff0000000000000');
+    expect(readValue(float64(0.25), 0, 8, 'float64')).toBe(0.25);
+    // The fuzz harness's reproducer: IE 311 as NaN in a data record.
+    const bytes = Uint8Array.from(
+      Buffer.from(
+        '000a0034000000000000000000000000000200100100000200010008013700080100001400000000000003e87ff8000000000000',
+        'hex',
+      ),
+    );
+    const out: DecodedRecord[] = [];
+    decodeDatagram(new FlowState(new ElementRegistry([])), bytes, SOURCE, NOW, out);
+    const [r] = flows(out);
+    expect(r!.fields?.['samplingProbability']).toBe('7ff8000000000000');
+    expect(r!.samplingRate).toBe(1);
+  });
+});

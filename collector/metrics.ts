@@ -5,6 +5,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Rollup, RollupStats } from './rollup.js';
 import type { Collector } from './service.js';
+import { socketDrops } from './socket-drops.js';
 import type { ExporterState, FlowState } from './state.js';
 
 /** A counter whose value is copied from our own bookkeeping at scrape time. */
@@ -275,6 +276,13 @@ export function registerCollectorMetrics(
     (set) => {
       for (const [kind, n] of state.refused) set({ kind }, n);
     },
+  );
+  mirroredCounter(
+    registry,
+    'flowcast_socket_drops_total',
+    'Datagrams the kernel dropped at the collector sockets before flowcast read them (receive buffer full)',
+    [],
+    (set) => set({}, socketDrops({ ports: collector.ports }) ?? 0),
   );
   new Gauge({
     name: 'flowcast_queue_bytes',

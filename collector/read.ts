@@ -156,7 +156,9 @@ export function readValue(b: Uint8Array, o: number, len: number, type: AbstractT
     case 'float64': {
       if (len !== 4 && len !== 8) return toHex(b, o, len);
       const dv = new DataView(b.buffer, b.byteOffset + o, len);
-      return len === 4 ? dv.getFloat32(0) : dv.getFloat64(0);
+      const v = len === 4 ? dv.getFloat32(0) : dv.getFloat64(0);
+      // NaN and the infinities are no number a consumer can use (and no JSON number): raw bytes.
+      return Number.isFinite(v) ? v : toHex(b, o, len);
     }
     case 'boolean':
       // RFC 7011 section 6.1.5: 1 is true, 2 is false; anything else is not a boolean.
