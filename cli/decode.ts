@@ -10,6 +10,7 @@ import { ElementRegistry } from '../collector/ie/registry.js';
 import type { EnterpriseElement } from '../collector/ie/types.js';
 import { recordToJson } from '../collector/json.js';
 import { readUdpDatagrams } from '../collector/pcap.js';
+import { releasePending } from '../collector/sets.js';
 import { FlowState } from '../collector/state.js';
 
 const PCAP_MAGICS = new Set([0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0x0a0d0d0a]);
@@ -65,6 +66,8 @@ export function decodeFiles(
         d.timestamp,
         out,
       );
+      // Data a template unlocked beyond what its datagram releases (no event loop to spare here).
+      while (state.releasable.size > 0) releasePending(state, d.timestamp, out, 65_536);
       summary.datagrams++;
       summary.records += out.length;
       for (const r of out) write(recordToJson(r));

@@ -263,7 +263,7 @@ describe('the memory budget', () => {
 });
 
 describe('work per call is bounded', () => {
-  it('a template releases at most 64 KiB of buffered data at once; the rest comes through releasePending', () => {
+  it('a template releases at most 4,096 buffered records at once; the rest comes through releasePending, a bounded number at a time', () => {
     const { decode, state } = setup({ pendingMaxSets: 4096, pendingMaxBytes: 2 << 20 });
     const fields: FieldSpec[] = [{ id: 1, length: 1 }];
     // 40 sets of 8,000 one-byte records: 320,000 records waiting for template 256.
@@ -279,26 +279,62 @@ describe('work per call is bounded', () => {
       sets: [{ kind: 'template', templates: [{ id: 256, fields }] }],
     });
     const first = flows(decode(tpl));
-    expect(first.length).toBeLessThanOrEqual(64 * 1024);
-    expect(first.length).toBeGreaterThan(0);
+    expect(first).toHaveLength(4096);
     expect(state.releasable.has(e)).toBe(true);
     let total = first.length;
     let calls = 0;
     while (state.releasable.size > 0) {
       const out: DecodedRecord[] = [];
-      const n = releasePending(state, NOW, out, 64 * 1024);
-      expect(n).toBeLessThanOrEqual(64 * 1024 + 8000);
+      const n = releasePending(state, NOW, out, 10_000);
+      // A set is cut between records: never more than asked for.
+      expect(n).toBeLessThanOrEqual(10_000);
+      expect(out).toHaveLength(n);
       total += n;
       calls++;
       expect(calls).toBeLessThan(100);
     }
     expect(total).toBe(320_000);
+    expect(calls).toBe(Math.ceil((320_000 - 4096) / 10_000));
     expect(e.pending).toHaveLength(0);
     expect(e.counters.records).toBe(320_000);
     expect(e.counters.pendingDecoded).toBe(40);
     expect(state.pendingBytesTotal).toBe(0);
     // Only the exporter and its domain and template remain charged.
     expect(e.memory).toBe(STATE_COST.exporter + STATE_COST.domain + templateCost(1));
+  });
+
+  it('buffered sets of variable-length records are cut between records too', () => {
+    const { decode, state } = setup();
+    const fields: FieldSpec[] = [
+      { id: 1, length: 4 },
+      { id: 82, length: VARIABLE_LENGTH },
+    ];
+    const records = Array.from({ length: 3000 }, (_, i) => [i, `if-${i}`]);
+    decode(ipfixMessage({ exportTime: NOW / 1000, sets: [{ kind: 'data', id: 256, fields, records }] }));
+    const first = flows(
+      decode(
+        ipfixMessage({
+          exportTime: NOW / 1000,
+          sets: [{ kind: 'template', templates: [{ id: 256, fields }] }],
+        }),
+      ),
+    );
+    expect(first).toHaveLength(3000);
+    expect(first.map((r) => r.bytes)).toEqual(records.map((r) => r[0]));
+    const { decode: decode2, state: state2 } = setup();
+    decode2(ipfixMessage({ exportTime: NOW / 1000, sets: [{ kind: 'data', id: 256, fields, records }] }));
+    decode2(ipfixMessage({ exportTime: NOW / 1000, sets: [{ kind: 'data', id: 256, fields, records }] }));
+    const got: DecodedRecord[] = [
+      ...decode2(
+        ipfixMessage({
+          exportTime: NOW / 1000,
+          sets: [{ kind: 'template', templates: [{ id: 256, fields }] }],
+        }),
+      ),
+    ];
+    while (state2.releasable.size > 0) releasePending(state2, NOW, got, 777);
+    expect(flows(got).map((r) => r.bytes)).toEqual([...records, ...records].map((r) => r[0]));
+    expect(state.pendingBytesTotal + state2.pendingBytesTotal).toBe(0);
   });
 
   it('the sweep visits a bounded number of exporters per call and resumes where it stopped', () => {

@@ -165,6 +165,42 @@ export function decodeDataSet(
   return count;
 }
 
+/**
+ * The offset just past at most `n` whole records of `t` in `b[start..end)`, found without reading
+ * them (only variable-length prefixes are read), or `end` when fewer remain: the cut that lets
+ * buffered data be decoded a bounded number of records at a time.
+ */
+export function recordsEnd(
+  t: CompiledTemplate,
+  b: Uint8Array,
+  start: number,
+  end: number,
+  n: number,
+): number {
+  if (t.recordLength > 0) {
+    const cut = start + n * t.recordLength;
+    return end - cut < t.recordLength ? end : cut;
+  }
+  let off = start;
+  for (let k = 0; k < n; k++) {
+    if (end - off < t.minRecordLength) return end;
+    let p = off;
+    for (let i = 0; i < t.lengths.length; i++) {
+      let len = t.lengths[i]!;
+      if (len === VARIABLE_LENGTH) {
+        const v = readVariableLength(b, p, end);
+        if (v === -1) return end;
+        len = v.len;
+        p = v.at;
+      }
+      if (p + len > end) return end;
+      p += len;
+    }
+    off = p;
+  }
+  return end - off < t.minRecordLength ? end : off;
+}
+
 function newRecord(ctx: SetContext, t: CompiledTemplate): FlowRecord {
   const rec = new FlowRecord(ctx.exporter.address, ctx.header.version, ctx.domain.observationDomainId);
   rec.templateId = t.templateId;

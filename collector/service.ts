@@ -50,8 +50,8 @@ const BATCH = 512;
  * of the budget, whatever arrives.
  */
 const TURN_BUDGET_MS = 10;
-/** Buffered bytes released per turn once their template has arrived (see FlowState.takePending). */
-const RELEASE_PER_TURN = 256 * 1024;
+/** Buffered records released per turn once their template has arrived (see sets.ts releasePending). */
+const RELEASE_PER_TURN = 65_536;
 /** Released per step, so that one batch handed to the sink stays a few thousand records. */
 const RELEASE_STEP = 4096;
 const PERSIST_EVERY_MS = 60_000;

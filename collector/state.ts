@@ -168,6 +168,8 @@ export interface PendingSet {
   readonly bytes: Uint8Array;
   readonly header: ExportHeader;
   readonly receivedAt: number;
+  /** Where decoding resumes: a set is released a bounded number of records at a time. */
+  offset: number;
 }
 
 export interface InterfaceInfo {
@@ -292,7 +294,7 @@ export class FlowState {
    * lock out an exporter that sends real flows.
    */
   private readonly unproven = new Map<string, ExporterState>();
-  /** Exporters holding buffered data whose template has arrived, left for `releasePending`. */
+  /** Exporters holding buffered data whose template has arrived, to be decoded by `releasePending`. */
   readonly releasable = new Set<ExporterState>();
   /** Where the incremental sweep resumes (an exporter address), so one sweep never holds the loop. */
   private sweepCursor: string | undefined;
@@ -543,34 +545,6 @@ export class FlowState {
     e.pendingBytes -= set.bytes.length;
     this.pendingBytesTotal -= set.bytes.length;
     this.release(e, set.bytes.length + STATE_COST.pendingSet);
-  }
-
-  /**
-   * Removes and returns buffered sets waiting for this template, at most `maxBytes` of them (at
-   * least one set), so that one template datagram never releases an unbounded amount of work in
-   * one call. When more remain, the exporter is noted in `releasable` for `releasePending`.
-   */
-  takePending(e: ExporterState, domainKey: string, templateId: number, maxBytes: number): PendingSet[] {
-    if (e.pending.length === 0) return [];
-    const taken: PendingSet[] = [];
-    let bytes = 0;
-    let kept = 0;
-    for (const p of e.pending) {
-      if (p.domainKey === domainKey && p.templateId === templateId) {
-        if (taken.length > 0 && bytes + p.bytes.length > maxBytes) {
-          this.releasable.add(e);
-          e.pending[kept++] = p;
-          continue;
-        }
-        taken.push(p);
-        bytes += p.bytes.length;
-        this.unbuffer(e, p);
-      } else {
-        e.pending[kept++] = p;
-      }
-    }
-    e.pending.length = kept;
-    return taken;
   }
 
   /** Drops buffered data older than its lifetime (counted). Cheap: the buffer is in arrival order. */
