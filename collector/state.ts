@@ -597,26 +597,31 @@ export class FlowState {
   snapshot(): PersistedTemplates {
     const exporters: PersistedTemplates['exporters'] = [];
     for (const e of this.exporters.values()) {
-      if (this.unproven.has(e.address)) continue;
-      const domains: PersistedTemplates['exporters'][number]['domains'] = [];
-      for (const d of e.domains.values()) {
-        if (d.templates.size === 0) continue;
-        domains.push({
-          key: d.key,
-          observationDomainId: d.observationDomainId,
-          templates: [...d.templates.values()].map((t) => ({
-            templateId: t.templateId,
-            scopeCount: t.scopeCount,
-            options: t.options,
-            fields: t.fields.map((f) => ({ id: f.id, length: f.length, pen: f.pen })),
-            receivedAt: t.receivedAt,
-          })),
-        });
-      }
-      if (domains.length > 0)
-        exporters.push({ address: e.address, proven: !this.unproven.has(e.address), domains });
+      const pe = this.snapshotExporter(e);
+      if (pe !== undefined) exporters.push(pe);
     }
     return { format: 1, exporters };
+  }
+
+  /** One exporter's part of `snapshot()`; undefined when it has nothing worth persisting. */
+  snapshotExporter(e: ExporterState): PersistedTemplates['exporters'][number] | undefined {
+    if (this.unproven.has(e.address)) return undefined;
+    const domains: PersistedTemplates['exporters'][number]['domains'] = [];
+    for (const d of e.domains.values()) {
+      if (d.templates.size === 0) continue;
+      domains.push({
+        key: d.key,
+        observationDomainId: d.observationDomainId,
+        templates: [...d.templates.values()].map((t) => ({
+          templateId: t.templateId,
+          scopeCount: t.scopeCount,
+          options: t.options,
+          fields: t.fields.map((f) => ({ id: f.id, length: f.length, pen: f.pen })),
+          receivedAt: t.receivedAt,
+        })),
+      });
+    }
+    return domains.length === 0 ? undefined : { address: e.address, proven: true, domains };
   }
 
   /**

@@ -77,6 +77,8 @@ export const EMBEDDED_STORE_DEFAULTS = {
 } as const;
 
 const DAY_MS = 86_400_000;
+/** Rows appended between two yields to the event loop (about 5 ms of work). */
+const APPEND_SLICE = 500;
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 type Cells = Record<string, unknown>;
@@ -212,9 +214,14 @@ export class EmbeddedStore implements Store {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.writer === undefined || (this.queue.length === 0 && this.retry.length === 0)) return this.chain;
-    const batch = this.queue;
+    // One transaction per batchSize points: a rollup of a thousand exporters queues tens of
+    // thousands at once, and appending them in one go held the event loop for most of a second.
+    const queued = this.queue;
     this.queue = [];
-    this.chain = this.chain.then(() => this.writeBatch(batch));
+    for (let i = 0; i < queued.length || i === 0; i += this.o.batchSize) {
+      const batch = queued.slice(i, i + this.o.batchSize);
+      this.chain = this.chain.then(() => this.writeBatch(batch));
+    }
     return this.chain;
   }
 
@@ -431,7 +438,11 @@ export class EmbeddedStore implements Store {
       for (const [table, list] of rows) {
         const appender = await writer.createAppender(stagingName(table));
         try {
-          for (const row of list) append(appender, row);
+          // Appends are synchronous: yield to the event loop between slices of a batch.
+          for (let i = 0; i < list.length; i++) {
+            if (i > 0 && i % APPEND_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+            append(appender, list[i]!);
+          }
           appender.closeSync();
         } catch (err) {
           try {
