@@ -4,6 +4,7 @@
 #   softflowd  a real flow exporter (v5, v9, IPFIX) fed from generated captures
 #   pmacct     pmacctd and its nfprobe plugin: a second real exporter, fed the same way
 #   influxdb   a real InfluxDB 1.6 server the storage tests start on loopback ports
+#   docker-compose  validates docker-compose.yml offline (`docker-compose config`, no daemon)
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v softflowd >/dev/null 2>&1 || [ -x /usr/sbin/softflowd ] || need+=(softflowd)
 command -v pmacctd >/dev/null 2>&1 || [ -x /usr/sbin/pmacctd ] || need+=(pmacct)
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "test dependencies present: tshark, softflowd, pmacctd, influxd"
