@@ -29,6 +29,7 @@ import { Ajv } from 'ajv';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../cli/config.js';
 import { dashboards as buildDashboards, rateQuery } from '../grafana/build.js';
 import { InfluxStore } from '../storage/influx/influx-store.js';
 import { SCHEMA } from '../storage/schema.js';
@@ -139,6 +140,19 @@ describe('Grafana dashboards and provisioning files', () => {
         }
       }
     }
+  });
+
+  it("the dashboards' rollup constant and the datasource's minimum interval match flowcast's default rollup interval", () => {
+    const seconds = loadConfig(undefined, {}).storage.rollupInterval;
+    for (const [, d] of dashboards) {
+      const rollup = d.templating.list.find((v) => v.name === 'rollup');
+      expect(rollup?.type, d.uid).toBe('constant');
+      expect(rollup?.query, d.uid).toBe(String(seconds));
+    }
+    const ds = datasourcesFile.parse(readYaml('provisioning/datasources/flowcast.yml'));
+    expect(ds.datasources.find((d) => d.uid === 'flowcast-influxql')?.jsonData?.['timeInterval']).toBe(
+      `${seconds}s`,
+    );
   });
 
   it('every measurement, tag and field a query names is in storage/schema.ts', () => {
