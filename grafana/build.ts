@@ -628,14 +628,15 @@ function collectorHealth(): Json {
     ...prom,
     title: 'Templates and exporters',
     description:
-      'Templates known per exporter, data held waiting for its template, and exporters refused because the exporter table was full.',
+      'Templates known per exporter, data dropped because its template never came (per second, all exporters), and exporters refused because the exporter table was full.',
     w: 12,
     unit: 'short',
     targets: [
       promTarget('flowcast_templates', '{{exporter}} templates'),
+      // Counted per exporter only once something expired: `or vector(0)` shows the 0 until then.
       promTarget(
-        'rate(flowcast_pending_expired_total[$__rate_interval])',
-        '{{exporter}} expired undecoded',
+        'sum(rate(flowcast_pending_expired_total[$__rate_interval])) or vector(0)',
+        'data expired before its template, per second',
         'B',
       ),
       promTarget('rate(flowcast_exporters_rejected_total[$__rate_interval])', 'exporters refused', 'C'),

@@ -19,7 +19,11 @@
  * - Alert rules: their InfluxQL runs over a relative range as Grafana's evaluator sends it, and the
  *   series that fire (after the rule's reduce and threshold) are exactly the ones that should.
  *
- * Locally the influxd suites skip with a notice when influxd is missing; under CI=true they fail.
+ * Prometheus: every PromQL expression of the dashboards and alert rules runs on a real Prometheus
+ * (Debian's) scraping the replay's flowcast process.
+ *
+ * Locally the influxd and prometheus suites skip with a notice when the tool is missing; under
+ * CI=true they fail.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -52,8 +56,10 @@ import {
   type VariableJson,
 } from './support/grafana.js';
 import { Influxd, type InfluxQueryResponse, influxdAvailable } from './support/influxd.js';
+import { Prometheus, type PromQueryResponse, prometheusAvailable } from './support/prometheus.js';
 
 const hasInfluxd = influxdAvailable();
+const hasPrometheus = prometheusAvailable();
 const GRAFANA = join(import.meta.dirname, '..', 'grafana');
 const DASHBOARDS = join(GRAFANA, 'dashboards');
 const MIN = 60_000;
@@ -74,6 +80,16 @@ function alertInfluxQueries(rule: AlertRule): { query: string; from: number; to:
       ? [{ query: d.model.query, from: d.relativeTimeRange?.from ?? 600, to: d.relativeTimeRange?.to ?? 0 }]
       : [],
   );
+}
+
+/** Every PromQL expression: of dashboard panels (`panel` true) and of alert rules. */
+function promExpressionsEverywhere(): { where: string; expr: string; panel: boolean }[] {
+  return [
+    ...dashboards.flatMap(([, d]) => promExpressions(d).map((e) => ({ ...e, panel: true }))),
+    ...alertRules.flatMap((r) =>
+      r.data.flatMap((q) => ('expr' in q.model ? [{ where: r.uid, expr: q.model.expr, panel: false }] : [])),
+    ),
+  ];
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -266,6 +282,8 @@ describe.skipIf(!hasInfluxd)('dashboards against a real InfluxDB', () => {
     const EXPORTERS = ['127.0.0.21', '127.0.0.22'];
     const NAMES: Record<number, string> = { 1: 'xe-0/0/1', 2: 'xe-0/0/2', 3: 'ae0.100' };
     let metricNames = new Set<string>();
+    /** Every PromQL expression's answer from a real Prometheus scraping the flowcast process. */
+    const promAnswers = new Map<string, PromQueryResponse>();
     let now = 0;
 
     beforeAll(async () => {
@@ -288,8 +306,18 @@ describe.skipIf(!hasInfluxd)('dashboards against a real InfluxDB', () => {
           (m) => EXPORTERS.every((e) => m.value('flowcast_records_decoded_total', { exporter: e }) >= 24),
           20_000,
         );
+        // One malformed datagram, so that decode errors by reason have a series.
+        const broken = await UdpExporter.open(EXPORTERS[0]!);
+        await broken.send([new Uint8Array([0, 10, 0, 5])], flowcast.ipfixPort);
+        broken.close();
+        await flowcast.waitForMetrics(
+          'the decode error',
+          (m) => m.value('flowcast_decode_errors_total', { exporter: EXPORTERS[0]! }) >= 1,
+          10_000,
+        );
         const text = await (await fetch(`http://127.0.0.1:${flowcast.httpPort}/metrics`)).text();
         metricNames = new Set([...text.matchAll(/^# TYPE (\w+) /gm)].map((m) => m[1]!));
+        if (hasPrometheus) await askPrometheus(flowcast.httpPort);
       } finally {
         await flowcast.stop();
         await rm(dataDir, { recursive: true, force: true });
@@ -308,6 +336,30 @@ describe.skipIf(!hasInfluxd)('dashboards against a real InfluxDB', () => {
       await new Promise((r) => setTimeout(r, 2500));
       now = Date.now();
     }, 90_000);
+
+    /**
+     * Scrapes the running flowcast with a real Prometheus (every second, until it has four scrapes)
+     * and asks it every PromQL expression of the dashboards and alert rules, `$__rate_interval` as
+     * Grafana computes it for a one-minute `$__interval` and the datasource's 15 s scrape interval.
+     */
+    async function askPrometheus(httpPort: number): Promise<void> {
+      const prometheus = await Prometheus.launch(`127.0.0.1:${httpPort}`);
+      try {
+        await poll(
+          'four scrapes of flowcast',
+          async () => {
+            const a = await prometheus.query('count_over_time(up{job="flowcast"}[1m])');
+            return Number(a.data?.result[0]?.value?.[1] ?? 0) >= 4 ? true : undefined;
+          },
+          { timeoutMs: 30_000, everyMs: 250 },
+        );
+        for (const { expr } of promExpressionsEverywhere()) {
+          promAnswers.set(expr, await prometheus.query(expr.replaceAll('$__rate_interval', '75s')));
+        }
+      } finally {
+        await prometheus.destroy();
+      }
+    }
 
     /** IPFIX: interface names (options) and 24 flows ending at `t` from exporter number `e`. */
     function ipfixExport(t: number, e: number): Uint8Array {
@@ -487,12 +539,7 @@ describe.skipIf(!hasInfluxd)('dashboards against a real InfluxDB', () => {
     });
 
     it('every Prometheus metric a dashboard or an alert rule names is on flowcast /metrics', () => {
-      const expressions = [
-        ...dashboards.flatMap(([, d]) => promExpressions(d)),
-        ...alertRules.flatMap((r) =>
-          r.data.flatMap((q) => ('expr' in q.model ? [{ where: r.uid, expr: q.model.expr }] : [])),
-        ),
-      ];
+      const expressions = promExpressionsEverywhere();
       expect(expressions.length).toBeGreaterThan(5);
       expect(metricNames.size).toBeGreaterThan(20);
       for (const { where, expr } of expressions) {
@@ -501,6 +548,19 @@ describe.skipIf(!hasInfluxd)('dashboards against a real InfluxDB', () => {
         for (const name of names) expect(metricNames, `${where}: ${name}`).toContain(name);
       }
     });
+
+    it.skipIf(!hasPrometheus)(
+      'every PromQL expression runs on a real Prometheus; every panel one returns series',
+      () => {
+        for (const { where, expr, panel } of promExpressionsEverywhere()) {
+          const answer = promAnswers.get(expr);
+          expect(answer?.status, `${where}: ${expr}\n${answer?.error ?? ''}`).toBe('success');
+          // Panels show something; the spool alert must stay quiet while nothing is spooled.
+          if (panel) expect(answer?.data?.result.length ?? 0, `${where}: ${expr}`).toBeGreaterThan(0);
+          else expect(answer?.data?.result ?? [], `${where}: ${expr}`).toEqual([]);
+        }
+      },
+    );
 
     it('alert rules fire for exactly the series that should', async () => {
       /** The label sets of the series that fire: the rule's query, then its reduce (last) and threshold. */
