@@ -4,6 +4,8 @@
 #   softflowd  a real flow exporter (v5, v9, IPFIX) fed from generated captures
 #   pmacct     pmacctd and its nfprobe plugin: a second real exporter, fed the same way
 #   influxdb   a real InfluxDB 1.6 server the storage tests start on loopback ports
+#   docker-compose  validates docker-compose.yml offline (`docker-compose config`, no daemon)
+#   prometheus a real Prometheus the dashboard tests run every PromQL panel and alert against
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
 
@@ -12,6 +14,8 @@ command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v softflowd >/dev/null 2>&1 || [ -x /usr/sbin/softflowd ] || need+=(softflowd)
 command -v pmacctd >/dev/null 2>&1 || [ -x /usr/sbin/pmacctd ] || need+=(pmacct)
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "test dependencies present: tshark, softflowd, pmacctd, influxd"
@@ -28,5 +32,9 @@ DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recomme
 # Debian's influxdb package starts a system service; the tests run their own on free ports.
 if [[ " ${need[*]} " == *" influxdb "* ]]; then
   $sudo systemctl disable --now influxdb >/dev/null 2>&1 || $sudo service influxdb stop >/dev/null 2>&1 || true
+fi
+# Likewise Debian's prometheus package: the tests start their own on a free loopback port.
+if [[ " ${need[*]} " == *" prometheus "* ]]; then
+  $sudo systemctl disable --now prometheus >/dev/null 2>&1 || $sudo service prometheus stop >/dev/null 2>&1 || true
 fi
 echo "installed: ${need[*]}"
