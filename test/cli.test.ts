@@ -102,6 +102,29 @@ describe('flowcast decode', () => {
     expect(stderr).toMatch(/4 datagrams, 3 records, 1 malformed/);
   });
 
+  it('a missing file, a .pcap that is no capture, or a file that is no datagram is an error (exit 1), named on stderr', async () => {
+    const notCapture = join(work, 'random.pcap');
+    // Bytes that start like no capture and no datagram version.
+    await writeFile(notCapture, Buffer.from('0123456789abcdef'.repeat(100)));
+    const text = join(work, 'notes.bin');
+    await writeFile(text, 'hello, this is not a datagram\n');
+    const good = join(work, 'good.bin');
+    await writeFile(good, encodeV5({ records: [{ bytes: 9 }] }));
+    const { code, stdout, stderr } = await flowcast([
+      'decode',
+      join(work, 'missing.pcap'),
+      notCapture,
+      text,
+      good,
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('missing.pcap: cannot read: ENOENT');
+    expect(stderr).toContain('random.pcap: not a pcap or pcapng capture');
+    expect(stderr).toContain('notes.bin: neither a pcap/pcapng capture nor a NetFlow');
+    // What could be decoded still was.
+    expect((JSON.parse(stdout.trim()) as { bytes: number }).bytes).toBe(9);
+  });
+
   it('decodes raw .bin datagrams with one template cache across files', async () => {
     const tpl = join(work, 'a.bin');
     const data = join(work, 'b.bin');
@@ -187,6 +210,15 @@ describe('flowcast check-config', () => {
     const bad = await flowcast(['check-config'], { FLOWCAST_HTTP_PORT: '70000' });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/http\.port \(from FLOWCAST_HTTP_PORT\)/);
+  });
+});
+
+describe('flowcast --version', () => {
+  it('prints the version of the package', async () => {
+    const { code, stdout } = await flowcast(['--version']);
+    expect(code).toBe(0);
+    const pkg = (await import('../package.json', { with: { type: 'json' } })).default as { version: string };
+    expect(stdout.trim()).toBe(pkg.version);
   });
 });
 
