@@ -1,7 +1,6 @@
 /**
  * The flowcast command as a user runs it (a child process): decode, replay, check-config, --help.
  */
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeV5, type FieldSpec, ipfixMessage } from './support/encoder.js';
 import { udpPcap } from './support/pcap-writer.js';
+import { runFlowcast } from './support/run-cli.js';
 
-const ROOT = join(import.meta.dirname, '..');
 let work = '';
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'flowcast-cli-'));
@@ -19,33 +18,7 @@ afterAll(async () => {
   if (work !== '') await rm(work, { recursive: true, force: true });
 });
 
-function flowcast(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FLOWCAST_')));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/flowcast.ts', ...args], {
-      cwd: ROOT,
-      env: { ...clean, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const flowcast = runFlowcast;
 
 const FIELDS: FieldSpec[] = [
   { id: 8, length: 4 },
