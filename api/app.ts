@@ -103,7 +103,8 @@ function keysOf(schema: z.ZodType | undefined): string[] {
 
 /** Sends an error as JSON (never HTML, never a stack trace). */
 function sendError(res: Response, e: ApiError): void {
-  if (e.status === 401) res.set('WWW-Authenticate', 'Bearer realm="flowcast"');
+  if (e.status === 401 && !res.hasHeader('WWW-Authenticate'))
+    res.set('WWW-Authenticate', 'Bearer realm="flowcast"');
   res.status(e.status).json({ error: { code: e.code, message: e.message } });
 }
 
@@ -240,7 +241,7 @@ export function createApp(deps: ApiDeps, options: Partial<ApiOptions> = {}): exp
     methods.set(route.path, set);
   }
   for (const [path, allowed] of methods) {
-    app.all(expressPath(path), (req, res) => {
+    app.all(expressPath(path), function methodNotAllowed(req: Request, res: Response) {
       res.set('Allow', [...allowed].join(', '));
       sendError(
         res,

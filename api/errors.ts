@@ -54,17 +54,25 @@ export function badParameter(name: string, expected: string): ApiError {
   return new ApiError('bad_parameter', `parameter "${name}": ${expected}`);
 }
 
-/** Whether an error came from a body parser (`type` and `status` set by raw-body / body-parser). */
-function bodyParserError(err: unknown): { status: number; type: string } | undefined {
+/**
+ * The status of an error raised by express or a body parser (http-errors style `status`), with
+ * its `type` when a body parser set one (`entity.too.large`, `entity.parse.failed`, …).
+ */
+function httpError(err: unknown): { status: number; type: string | undefined; message: string } | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
-  const { status, type } = err as { status?: unknown; type?: unknown };
-  return typeof status === 'number' && typeof type === 'string' ? { status, type } : undefined;
+  const { status, type, message } = err as { status?: unknown; type?: unknown; message?: unknown };
+  if (typeof status !== 'number') return undefined;
+  return {
+    status,
+    type: typeof type === 'string' ? type : undefined,
+    message: typeof message === 'string' ? message.slice(0, 200) : '',
+  };
 }
 
 /**
  * Anything thrown, as an {@link ApiError}: store errors become `store_unavailable` (503) or, for an
- * argument the store refused, `bad_parameter`; body-parser errors `payload_too_large` or
- * `bad_parameter`; everything else `internal`, its message kept out of the answer.
+ * argument the store refused, `bad_parameter`; express and body-parser errors (a body too large, a
+ * path that cannot be decoded) `payload_too_large` or `bad_parameter`; everything else `internal`, its message kept out of the answer.
  */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
@@ -76,13 +84,13 @@ export function toApiError(err: unknown): ApiError {
       cause: err,
     });
   }
-  const parser = bodyParserError(err);
-  if (parser !== undefined) {
-    if (parser.type === 'entity.too.large') {
+  const http = httpError(err);
+  if (http !== undefined) {
+    if (http.status === 413) {
       return new ApiError('payload_too_large', 'the request body is too large', { cause: err });
     }
-    if (parser.status >= 400 && parser.status < 500) {
-      return new ApiError('bad_parameter', `the request body cannot be read (${parser.type})`, {
+    if (http.status >= 400 && http.status < 500) {
+      return new ApiError('bad_parameter', `the request cannot be read (${http.type ?? http.message})`, {
         cause: err,
       });
     }
