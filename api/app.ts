@@ -164,7 +164,14 @@ export function createApp(deps: ApiDeps, options: Partial<ApiOptions> = {}): exp
     next();
   });
 
-  app.use(helmet());
+  // flowcast serves plain HTTP (TLS, when wanted, is a proxy's job): a CSP that upgrades requests to
+  // https would break /api/docs, and HSTS belongs to whoever terminates TLS.
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+      strictTransportSecurity: false,
+    }),
+  );
 
   if (o.corsOrigins.length > 0) {
     app.use(

@@ -125,6 +125,9 @@ describe('headers and CORS', () => {
       expect(r.headers.get('x-content-type-options'), path).toBe('nosniff');
       expect(r.headers.get('content-security-policy'), path).toContain("default-src 'self'");
       expect(r.headers.get('x-frame-options'), path).toBe('SAMEORIGIN');
+      // Plain HTTP: nothing that would send a browser to https for the docs page's assets.
+      expect(r.headers.get('content-security-policy'), path).not.toContain('upgrade-insecure-requests');
+      expect(r.headers.get('strict-transport-security'), path).toBeNull();
     }
   });
 
