@@ -218,5 +218,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     });
     throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}:\n  ${problems.join('\n  ')}`);
   }
+  // The API listens where the collector does unless told otherwise (shown so by check-config).
+  parsed.data.http.bind ??= parsed.data.collector.bind;
   return parsed.data;
 }
