@@ -263,10 +263,16 @@ export function createApp(deps: ApiDeps, options: Partial<ApiOptions> = {}): exp
   app.use((req, _res, next) =>
     next(new ApiError('not_found', `no such endpoint: ${req.method} ${req.path}`)),
   );
+  // Server-side failures are logged at most once per code every 10 s (an InfluxDB outage would
+  // otherwise log every request); each is counted in flowcast_http_requests_total all the same.
+  const lastLogged = new Map<string, number>();
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = toApiError(err);
-    if (e.status >= 500)
+    const now = Date.now();
+    if (e.status >= 500 && now - (lastLogged.get(e.code) ?? 0) >= 10_000) {
+      lastLogged.set(e.code, now);
       deps.log.error({ err, method: req.method, path: req.path, code: e.code }, 'HTTP request failed');
+    }
     if (res.headersSent) return;
     sendError(res, e);
   });

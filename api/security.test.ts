@@ -24,7 +24,12 @@ afterEach(async () => {
 });
 
 /** A started server on a fresh embedded store (started unless `startStore` is false). */
-async function serve(config: Partial<HttpServerConfig> = {}, startStore = true, store?: EmbeddedStore) {
+async function serve(
+  config: Partial<HttpServerConfig> = {},
+  startStore = true,
+  store?: EmbeddedStore,
+  logger = log,
+) {
   const dataDir = await mkdtemp(join(tmpdir(), 'flowcast-api-sec-'));
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   const s = store ?? new EmbeddedStore({ dataDir, log });
@@ -32,7 +37,7 @@ async function serve(config: Partial<HttpServerConfig> = {}, startStore = true, 
   cleanups.push(() => s.stop());
   const server = new HttpServer(
     { bind: '127.0.0.1', port: 0, ...config },
-    { store: s, metrics: new Registry(), log },
+    { store: s, metrics: new Registry(), log: logger },
   );
   await server.start();
   cleanups.push(() => server.stop());
@@ -218,6 +223,16 @@ describe('store outage', () => {
     expect(r.status).toBe(503);
     expect(r.json.error.code).toBe('store_unavailable');
     expect(r.text).not.toMatch(/\n\s+at /);
+  });
+
+  it('logs a run of store failures once, and counts every one', async () => {
+    const lines: string[] = [];
+    const capture = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const { get } = await serve({}, false, undefined, capture);
+    for (let i = 0; i < 5; i++) expect((await get('/api/v1/protocols')).status).toBe(503);
+    expect(lines.filter((l) => l.includes('HTTP request failed'))).toHaveLength(1);
+    const metrics = (await get('/metrics')).text;
+    expect(metrics).toContain('flowcast_http_requests_total{route="/api/v1/protocols",status="503"} 5');
   });
 
   it('health: degraded while writes are kept, 503 once they are being lost', async () => {
