@@ -89,24 +89,6 @@ export function rejectedCount(err: HttpError, points: number): number {
   return Math.min(points, Number(dropped[1]) + unparsable);
 }
 
-/**
- * Runs `request` with a signal of its own that aborts when `parent` does, and unhooks it from
- * `parent` afterwards. The client library leaves its abort listener on the signal of a request that
- * failed, so handing it the writer's long-lived signal collected one listener per failed request
- * during an outage (Node's MaxListenersExceededWarning after eleven).
- */
-async function withSignal<T>(parent: AbortSignal, request: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const child = new AbortController();
-  const abort = () => child.abort(parent.reason);
-  if (parent.aborted) abort();
-  else parent.addEventListener('abort', abort, { once: true });
-  try {
-    return await request(child.signal);
-  } finally {
-    parent.removeEventListener('abort', abort);
-  }
-}
-
 /** Batches, sends, retries and spools lines; see the module comment. */
 export class Writer {
   private pending: string[] = [];
@@ -224,7 +206,7 @@ export class Writer {
     const { log } = this.options;
     for (let attempt = 0; ; attempt++) {
       try {
-        await withSignal(this.abort.signal, (signal) => this.target.write(payload, signal));
+        await this.target.write(payload, this.abort.signal);
         this.stats.pointsWritten += points;
         return 'done';
       } catch (err) {
@@ -286,10 +268,7 @@ export class Writer {
 
   private async recoveryLoop(): Promise<void> {
     while (!this.stopping && !this.spool.empty) {
-      if (
-        !(await withSignal(this.abort.signal, (signal) => this.target.healthy(signal))) ||
-        !(await this.replay())
-      ) {
+      if (!(await this.target.healthy(this.abort.signal)) || !(await this.replay())) {
         if (this.stopping) break;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.options.healthCheckIntervalMs);
