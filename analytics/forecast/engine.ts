@@ -1,0 +1,179 @@
+/**
+ * Forecasting one series: every candidate model is scored by rolling-origin backtest on the most
+ * recent history (refitted at each origin on the data before it only), the one with the lowest mean
+ * absolute error for the requested horizon wins, it is refitted on the whole history, and its
+ * prediction intervals come from its own out-of-sample errors at each horizon step.
+ */
+import {
+  type FittedModel,
+  type Forecast,
+  ForecastError,
+  type Forecaster,
+  type SeriesShape,
+} from './forecaster.js';
+
+export interface EngineOptions {
+  /** Candidates, in order of preference when their errors tie; the last one is the fallback. */
+  readonly forecasters: readonly Forecaster[];
+  /** Backtest origins per candidate (each costs one fit). */
+  readonly origins: number;
+}
+
+/** z-scores of the central 80 % and 95 % of a normal distribution. */
+const Z80 = 1.2815515655446004;
+const Z95 = 1.959963984540054;
+
+export interface Backtest {
+  readonly model: string;
+  /** Mean absolute error over every origin and step. */
+  readonly mae: number;
+  /** Root mean square error per horizon step (index k: k + 1 samples ahead). */
+  readonly rmsePerStep: Float64Array;
+}
+
+function fitPredict(f: Forecaster, train: Float64Array, shape: SeriesShape, horizon: number): Float64Array {
+  let model: FittedModel | undefined;
+  try {
+    model = f.fit(train, shape);
+    return model.predict(horizon);
+  } finally {
+    model?.dispose?.();
+  }
+}
+
+/** Origins spaced by the horizon (at least a sixth of a day), latest first, leaving room to fit. */
+export function backtestOrigins(
+  n: number,
+  horizon: number,
+  count: number,
+  minTrain: number,
+  spacing: number,
+): number[] {
+  const origins: number[] = [];
+  for (let j = 0; j < count; j++) {
+    const o = n - horizon - j * spacing;
+    if (o < minTrain) break;
+    origins.push(o);
+  }
+  return origins;
+}
+
+export function backtest(
+  f: Forecaster,
+  y: Float64Array,
+  shape: SeriesShape,
+  horizon: number,
+  origins: readonly number[],
+): Backtest {
+  const sq = new Float64Array(horizon);
+  const counts = new Float64Array(horizon);
+  let absSum = 0;
+  let absCount = 0;
+  for (const o of origins) {
+    const pred = fitPredict(f, y.subarray(0, o), shape, horizon);
+    for (let k = 0; k < horizon && o + k < y.length; k++) {
+      const e = y[o + k]! - pred[k]!;
+      sq[k]! += e * e;
+      counts[k]! += 1;
+      absSum += Math.abs(e);
+      absCount++;
+    }
+  }
+  const rmsePerStep = new Float64Array(horizon);
+  for (let k = 0; k < horizon; k++)
+    rmsePerStep[k] = counts[k]! > 0 ? Math.sqrt(sq[k]! / counts[k]!) : Number.NaN;
+  return { model: f.name, mae: absCount > 0 ? absSum / absCount : Number.POSITIVE_INFINITY, rmsePerStep };
+}
+
+/**
+ * Per-step spread made usable: averaged over neighbouring steps (a handful of origins is noisy),
+ * then never decreasing with the horizon (uncertainty does not shrink further ahead).
+ */
+export function smoothSpread(rmse: Float64Array): Float64Array {
+  const h = rmse.length;
+  const half = Math.max(1, Math.floor(h / 24));
+  const out = new Float64Array(h);
+  for (let k = 0; k < h; k++) {
+    let s = 0;
+    let c = 0;
+    for (let j = Math.max(0, k - half); j <= Math.min(h - 1, k + half); j++) {
+      if (Number.isFinite(rmse[j]!)) {
+        s += rmse[j]! ** 2;
+        c++;
+      }
+    }
+    out[k] = c > 0 ? Math.sqrt(s / c) : k > 0 ? out[k - 1]! : 0;
+  }
+  for (let k = 1; k < h; k++) out[k] = Math.max(out[k]!, out[k - 1]!);
+  return out;
+}
+
+export interface SeriesForecast extends Forecast {
+  /** Every candidate's backtest, for the record (what won, and by how much). */
+  readonly backtests: readonly Backtest[];
+}
+
+/** Chooses, refits and predicts `horizon` samples with 80 % and 95 % bands. */
+export function forecastSeries(
+  y: Float64Array,
+  shape: SeriesShape,
+  horizon: number,
+  options: EngineOptions,
+): SeriesForecast {
+  const m = shape.periods[0] ?? horizon;
+  const candidates = options.forecasters.filter((f) => y.length >= f.minLength(shape) + horizon);
+  if (candidates.length === 0) {
+    throw new ForecastError(`series of ${y.length} samples is too short for any model at horizon ${horizon}`);
+  }
+  const spacing = Math.max(horizon, Math.ceil(m / 6));
+  const backtests: Backtest[] = [];
+  for (const f of candidates) {
+    const origins = backtestOrigins(y.length, horizon, options.origins, f.minLength(shape), spacing);
+    try {
+      backtests.push(
+        origins.length > 0
+          ? backtest(f, y, shape, horizon, origins)
+          : {
+              model: f.name,
+              mae: Number.POSITIVE_INFINITY,
+              rmsePerStep: new Float64Array(horizon).fill(Number.NaN),
+            },
+      );
+    } catch {
+      backtests.push({
+        model: f.name,
+        mae: Number.POSITIVE_INFINITY,
+        rmsePerStep: new Float64Array(horizon).fill(Number.NaN),
+      });
+    }
+  }
+  const order = candidates.map((f, i) => ({ f, b: backtests[i]! })).sort((a, b) => a.b.mae - b.b.mae);
+  let lastError: unknown;
+  for (const { f, b } of order) {
+    let yhat: Float64Array;
+    try {
+      yhat = fitPredict(f, y, shape, horizon);
+    } catch (err) {
+      lastError = err;
+      continue;
+    }
+    const spread = smoothSpread(b.rmsePerStep);
+    let nonNegative = true;
+    for (const v of y) if (v < 0) nonNegative = false;
+    const band = (z: number, sign: number) =>
+      yhat.map((v, k) => {
+        const bound = v + sign * z * spread[k]!;
+        return nonNegative && sign < 0 ? Math.max(0, bound) : bound;
+      });
+    return {
+      model: f.name,
+      yhat,
+      lower80: band(Z80, -1),
+      upper80: band(Z80, 1),
+      lower95: band(Z95, -1),
+      upper95: band(Z95, 1),
+      backtests,
+    };
+  }
+  throw new ForecastError('no model could fit the series', { cause: lastError });
+}
