@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, ENVIRONMENT, loadConfig } from './config.js';
 import { decodeFiles } from './decode.js';
+import { evalCommand } from './eval.js';
 import { createLogger } from './logger.js';
 import { parseTarget, replay } from './replay.js';
 import { buildService } from './serve.js';
@@ -122,6 +123,24 @@ program
     }
     if (shown.http.apiToken !== undefined) shown.http.apiToken = '***';
     process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+  });
+
+program
+  .command('eval')
+  .description('evaluate forecasts, series anomalies (NAB scoring) and congestion risk on CSV series')
+  .requiredOption(
+    '--data <dir>',
+    'directory of CSV series or NAB layout (repeatable)',
+    (v: string, acc: string[]) => [...acc, v],
+    [] as string[],
+  )
+  .option('--json', 'print the result as one JSON object')
+  .action(async (opts: { data: string[]; json?: boolean }) => {
+    try {
+      await evalCommand(opts.data, opts.json === true);
+    } catch (err) {
+      program.error(`flowcast eval: ${(err as Error).message}`);
+    }
   });
 
 await program.parseAsync();

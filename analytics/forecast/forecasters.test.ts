@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { forecastSeries } from './engine.js';
-import { forecasterContract, trendSinusoid } from './forecaster.contract.js';
+import { forecasterContract } from './forecaster.contract.js';
 import { holtWinters } from './holt-winters.js';
 import { loadMstl, mstlForecaster } from './mstl.js';
 import { detectPeriods } from './periods.js';
 import { regressionForecaster } from './regression.js';
 import { seasonalNaive } from './seasonal-naive.js';
+import { trendSinusoid } from './synthetic.js';
 
 beforeAll(async () => {
   await loadMstl();
