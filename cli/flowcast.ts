@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, ENVIRONMENT, loadConfig } from './config.js';
 import { decodeFiles } from './decode.js';
 import { evalCommand } from './eval.js';
+import { forecastOnce } from './forecast.js';
 import { createLogger } from './logger.js';
 import { parseTarget, replay } from './replay.js';
 import { buildService } from './serve.js';
@@ -123,6 +124,19 @@ program
     }
     if (shown.http.apiToken !== undefined) shown.http.apiToken = '***';
     process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+  });
+
+program
+  .command('forecast')
+  .description(
+    'run every analytics job (forecast, capacity, anomaly) once against the store and print a summary',
+  )
+  .option('-c, --config <file>', 'configuration file (YAML or JSON)')
+  .action(async (opts: { config?: string }) => {
+    const config = configOrExit(opts.config);
+    const log = createLogger(config.log.level);
+    const ok = await forecastOnce(config, log, (line) => process.stdout.write(`${line}\n`));
+    process.exitCode = ok ? 0 : 1;
   });
 
 program

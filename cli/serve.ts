@@ -6,6 +6,8 @@
  */
 import { join, resolve } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { schedulerConfig } from '../analytics/jobs/config.js';
+import { AnalyticsScheduler } from '../analytics/jobs/scheduler.js';
 import { HttpServer } from '../api/server.js';
 import type { DecodedRecord } from '../collector/flow.js';
 import { ElementRegistry } from '../collector/ie/registry.js';
@@ -32,6 +34,7 @@ export interface Service {
   readonly http: HttpServer;
   readonly store: Store;
   readonly rollup: Rollup;
+  readonly jobs: AnalyticsScheduler;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -159,13 +162,20 @@ export function buildService(config: Config, log: Logger): Service {
     }),
   });
 
-  const components: Component[] = [store, rollupService, collector, http];
+  const jobs = new AnalyticsScheduler(schedulerConfig(config.analytics, config.storage.rollupInterval), {
+    store,
+    log: log.child({ component: 'analytics' }),
+    metrics,
+  });
+
+  const components: Component[] = [store, rollupService, collector, jobs, http];
   const started: Component[] = [];
   return {
     collector,
     http,
     store,
     rollup,
+    jobs,
     async start() {
       for (const component of components) {
         await component.start();

@@ -17,6 +17,12 @@ export interface EngineOptions {
   readonly forecasters: readonly Forecaster[];
   /** Backtest origins per candidate (each costs one fit). */
   readonly origins: number;
+  /**
+   * Horizon the backtest measures (default: the whole horizon). Past it the band widens with the
+   * square root of the steps ahead, as a random walk's would: a week-ahead forecast is chosen and
+   * calibrated on day-ahead errors, which the history can afford to measure.
+   */
+  readonly selectHorizon?: number;
 }
 
 /** z-scores of the central 80 % and 95 % of a normal distribution. */
@@ -121,30 +127,24 @@ export function forecastSeries(
   options: EngineOptions,
 ): SeriesForecast {
   const m = shape.periods[0] ?? horizon;
-  const candidates = options.forecasters.filter((f) => y.length >= f.minLength(shape) + horizon);
+  const tested = Math.max(1, Math.min(horizon, options.selectHorizon ?? horizon));
+  const candidates = options.forecasters.filter((f) => y.length >= f.minLength(shape) + tested);
   if (candidates.length === 0) {
     throw new ForecastError(`series of ${y.length} samples is too short for any model at horizon ${horizon}`);
   }
-  const spacing = Math.max(horizon, Math.ceil(m / 6));
+  const spacing = Math.max(tested, Math.ceil(m / 6));
   const backtests: Backtest[] = [];
   for (const f of candidates) {
-    const origins = backtestOrigins(y.length, horizon, options.origins, f.minLength(shape), spacing);
+    const origins = backtestOrigins(y.length, tested, options.origins, f.minLength(shape), spacing);
+    const failed = {
+      model: f.name,
+      mae: Number.POSITIVE_INFINITY,
+      rmsePerStep: new Float64Array(tested).fill(Number.NaN),
+    };
     try {
-      backtests.push(
-        origins.length > 0
-          ? backtest(f, y, shape, horizon, origins)
-          : {
-              model: f.name,
-              mae: Number.POSITIVE_INFINITY,
-              rmsePerStep: new Float64Array(horizon).fill(Number.NaN),
-            },
-      );
+      backtests.push(origins.length > 0 ? backtest(f, y, shape, tested, origins) : failed);
     } catch {
-      backtests.push({
-        model: f.name,
-        mae: Number.POSITIVE_INFINITY,
-        rmsePerStep: new Float64Array(horizon).fill(Number.NaN),
-      });
+      backtests.push(failed);
     }
   }
   const order = candidates.map((f, i) => ({ f, b: backtests[i]! })).sort((a, b) => a.b.mae - b.b.mae);
@@ -157,7 +157,11 @@ export function forecastSeries(
       lastError = err;
       continue;
     }
-    const spread = smoothSpread(b.rmsePerStep);
+    const measured = smoothSpread(b.rmsePerStep);
+    const spread = new Float64Array(horizon);
+    for (let k = 0; k < horizon; k++) {
+      spread[k] = k < tested ? measured[k]! : measured[tested - 1]! * Math.sqrt((k + 1) / tested);
+    }
     let nonNegative = true;
     for (const v of y) if (v < 0) nonNegative = false;
     const band = (z: number, sign: number) =>

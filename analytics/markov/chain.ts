@@ -2,7 +2,7 @@
  * Congestion risk as a Markov chain over utilisation states. Utilisation (a fraction of capacity)
  * is cut into states at configurable bounds (default 30, 50, 70 and 85 %: five states, the last one
  * congested). Transitions are counted per hour of day (24 matrices) and pooled over all hours;
- * each row is smoothed (add-half), and an hour whose row saw fewer than `minTransitions`
+ * each hourly row is smoothed towards the pooled row, and an hour whose row saw fewer than `minTransitions`
  * transitions uses the pooled row. The probability of congestion within k steps makes the
  * congested state absorbing and propagates the current state's distribution through the matrices
  * of the hours it passes, so that a link that is calm at 04:00 but busy every evening gets a risk
@@ -16,7 +16,7 @@ export interface ChainOptions {
   readonly bounds?: readonly number[];
   /** Fewest transitions out of a state in one hour before that hour's own row is trusted. */
   readonly minTransitions?: number;
-  /** Add-k smoothing of every row. */
+  /** Weight, in transitions, of the pooled row mixed into each hour's row. */
   readonly smoothing?: number;
 }
 
@@ -59,7 +59,7 @@ export class MarkovChain {
   ): MarkovChain {
     const bounds = options.bounds ?? DEFAULT_BOUNDS;
     const minTransitions = options.minTransitions ?? 10;
-    const smoothing = options.smoothing ?? 0.5;
+    const smoothing = options.smoothing ?? 5;
     const n = bounds.length + 1;
     const counts = Array.from({ length: 24 }, () => new Float64Array(n * n));
     const pooledCounts = new Float64Array(n * n);
@@ -74,26 +74,34 @@ export class MarkovChain {
       pooledCounts[k]! += 1;
       transitions[h]! += 1;
     }
-    const normalise = (c: Float64Array, fallback?: Float64Array): Float64Array => {
+    // Pooled rows: observed frequencies; a state never left stays where it is.
+    const pooled = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      let rowTotal = 0;
+      for (let j = 0; j < n; j++) rowTotal += pooledCounts[i * n + j]!;
+      for (let j = 0; j < n; j++) {
+        pooled[i * n + j] = rowTotal > 0 ? pooledCounts[i * n + j]! / rowTotal : i === j ? 1 : 0;
+      }
+    }
+    // Hourly rows shrink towards the pooled row (smoothing counts of pooled mass), and are the
+    // pooled row where the hour saw too few transitions. Smoothing towards the pooled row rather
+    // than towards uniform keeps a transition never seen (calm link to congested) at zero: a
+    // uniform prior would make every link certain to congest given a month of five-minute steps.
+    const hourly = counts.map((c) => {
       const p = new Float64Array(n * n);
       for (let i = 0; i < n; i++) {
         let rowTotal = 0;
         for (let j = 0; j < n; j++) rowTotal += c[i * n + j]!;
-        if (fallback !== undefined && rowTotal < minTransitions) {
-          p.set(fallback.subarray(i * n, i * n + n), i * n);
-          continue;
+        for (let j = 0; j < n; j++) {
+          p[i * n + j] =
+            rowTotal < minTransitions
+              ? pooled[i * n + j]!
+              : (c[i * n + j]! + smoothing * pooled[i * n + j]!) / (rowTotal + smoothing);
         }
-        for (let j = 0; j < n; j++) p[i * n + j] = (c[i * n + j]! + smoothing) / (rowTotal + smoothing * n);
       }
       return p;
-    };
-    const pooled = normalise(pooledCounts);
-    return new MarkovChain(
-      n,
-      counts.map((c) => normalise(c, pooled)),
-      pooled,
-      transitions,
-    );
+    });
+    return new MarkovChain(n, hourly, pooled, transitions);
   }
 
   /**
