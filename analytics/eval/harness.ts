@@ -15,7 +15,8 @@ import { loadMstl, mstlForecaster } from '../forecast/mstl.js';
 import { detectPeriods } from '../forecast/periods.js';
 import { regressionForecaster } from '../forecast/regression.js';
 import { seasonalNaive } from '../forecast/seasonal-naive.js';
-import { DEFAULT_BOUNDS, MarkovChain, stateOf } from '../markov/chain.js';
+import { DEFAULT_BOUNDS, stateOf } from '../markov/chain.js';
+import { chooseChain } from '../markov/select.js';
 import { EvalInputError, medianStep, parseTime, readSeries, type Series } from './csv.js';
 import { optimiseCorpus, PROFILE_NAMES, type ProfileName, type ScoredFile, scoreCorpus } from './nab.js';
 
@@ -46,6 +47,8 @@ export interface MarkovResult {
   brier: number;
   persistenceBrier: number;
   climatologyBrier: number;
+  /** Time slots of the chain chosen at each origin (1 pooled, 24 hour of day, 168 hour of week). */
+  chosen: Record<string, number>;
   /** Forecast probability bins: mean forecast, observed frequency, count. */
   reliability: Array<{ bin: string; forecast: number; observed: number; count: number }>;
 }
@@ -148,13 +151,14 @@ export function evaluateMarkov(s: Series): MarkovResult[] {
   const L = layout(s);
   const y = s.values;
   const m = L.periods[0] ?? L.samplesPerDay;
+  const week = 7 * m;
   let max = 0;
   for (const v of y) max = Math.max(max, v);
   const capacity = max * EVAL_CAPACITY_FACTOR;
   const util = y.map((v) => v / capacity);
-  // Hour of day from the phase within the detected daily period (the calendar may be wrong).
-  const hourOf = (t: number) => Math.floor(((t % m) / m) * 24);
-  const hours = Float64Array.from({ length: y.length }, (_, t) => hourOf(t));
+  // Slots from the phase within the detected daily and weekly periods (the calendar may be wrong).
+  const phase = (t: number, slots: number) =>
+    slots === 24 ? Math.floor(((t % m) / m) * 24) : Math.floor(((t % week) / week) * slots);
   const states = Uint8Array.from(util, (u) => stateOf(u, DEFAULT_BOUNDS));
   const congested = DEFAULT_BOUNDS.length;
   const results: MarkovResult[] = [];
@@ -162,30 +166,34 @@ export function evaluateMarkov(s: Series): MarkovResult[] {
     const h = L.horizons[horizon];
     const sums = { chain: 0, persistence: 0, climatology: 0, n: 0 };
     const bins = Array.from({ length: 10 }, () => ({ f: 0, o: 0, n: 0 }));
+    const chosen: Record<string, number> = {};
     for (let j = 0; j < L.origins.length; j++) {
       const o = L.origins[j]!;
       const end = Math.min(y.length - h, L.origins[j + 1] ?? y.length);
-      const chain = MarkovChain.fit(util.subarray(0, o), hours.subarray(0, o));
+      const choice = chooseChain(util.subarray(0, o), phase, h, week, DEFAULT_BOUNDS, 7 * m);
+      chosen[String(choice.slots)] = (chosen[String(choice.slots)] ?? 0) + 1;
       // Climatology: how often the event happened in the training part.
       let events = 0;
       let cases = 0;
       for (let t = 0; t + h < o; t++) {
         cases++;
-        for (let k = 1; k <= h; k++)
+        for (let k = 1; k <= h; k++) {
           if (states[t + k] === congested) {
             events++;
             break;
           }
+        }
       }
       const climate = cases > 0 ? events / cases : 0;
       for (let t = o; t < end; t++) {
         let happened = 0;
-        for (let k = 1; k <= h; k++)
+        for (let k = 1; k <= h; k++) {
           if (states[t + k] === congested) {
             happened = 1;
             break;
           }
-        const p = chain.probCongestedWithin(states[t]!, h, (k) => hourOf(t + k));
+        }
+        const p = choice.chain.probCongestedWithin(states[t]!, h, (k) => choice.slotOf(t + k));
         const persistence = states[t] === congested ? 1 : 0;
         sums.chain += (p - happened) ** 2;
         sums.persistence += (persistence - happened) ** 2;
@@ -203,6 +211,7 @@ export function evaluateMarkov(s: Series): MarkovResult[] {
       brier: sums.chain / sums.n,
       persistenceBrier: sums.persistence / sums.n,
       climatologyBrier: sums.climatology / sums.n,
+      chosen,
       reliability: bins
         .map((b, i) => ({
           bin: `${i * 10}-${i * 10 + 10}%`,

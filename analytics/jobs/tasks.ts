@@ -12,7 +12,8 @@ import { loadMstl, mstlForecaster } from '../forecast/mstl.js';
 import { calendarPeriods, detectPeriods } from '../forecast/periods.js';
 import { regressionForecaster } from '../forecast/regression.js';
 import { seasonalNaive } from '../forecast/seasonal-naive.js';
-import { MarkovChain, stateOf } from '../markov/chain.js';
+import { stateOf } from '../markov/chain.js';
+import { chooseChain } from '../markov/select.js';
 
 export const MODEL_NAMES = ['mstl', 'holt_winters', 'regression', 'seasonal_naive'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
@@ -158,16 +159,21 @@ export function runCapacity(task: CapacityTask): CapacityOutput[] {
       trend,
     );
     const util = s.values.map((v) => v / capacity);
-    const hourOf = (t: number) => new Date(t).getUTCHours();
-    const hours = times.map(hourOf);
-    const chain = MarkovChain.fit(util, hours, { bounds: task.bounds });
+    // Hour of day and hour of week (UTC, Monday 00:00 first) of sample t.
+    const phase = (t: number, slots: number) => {
+      const time = s.start + t * s.stepMs;
+      const hour = Math.floor(time / 3_600_000);
+      return slots === 24 ? hour % 24 : (hour + 72) % 168;
+    };
+    const perDay = Math.round(DAY_MS / s.stepMs);
+    // Chosen on day-ahead Brier over the last week of the history, then used for 7 and 30 days.
+    const choice = chooseChain(util, phase, perDay, 7 * perDay, task.bounds, 7 * perDay, 6);
     let last = s.values.length - 1;
     while (last > 0 && !Number.isFinite(util[last]!)) last--;
     const state = stateOf(util[last] ?? 0, task.bounds);
-    const lastTime = times[last] ?? task.now;
     const within = (d: number) =>
-      chain.probCongestedWithin(state, Math.round((d * DAY_MS) / s.stepMs), (k) =>
-        hourOf(lastTime + (k + 1) * s.stepMs),
+      choice.chain.probCongestedWithin(state, Math.round((d * DAY_MS) / s.stepMs), (k) =>
+        choice.slotOf(last + k + 1),
       );
     return {
       ...base,

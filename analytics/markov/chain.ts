@@ -17,6 +17,11 @@ export interface ChainOptions {
   /** Fewest transitions out of a state in one hour before that hour's own row is trusted. */
   readonly minTransitions?: number;
   /** Weight, in transitions, of the pooled row mixed into each hour's row. */
+  /**
+   * Time slots with their own matrix: 24 (hour of day, the default) or 168 (hour of week, for
+   * links whose weekends differ from their weekdays; needs weeks of history).
+   */
+  readonly slots?: number;
   readonly smoothing?: number;
 }
 
@@ -50,7 +55,7 @@ export class MarkovChain {
 
   /**
    * Fits from a utilisation series (fractions of capacity, NaN for missing samples) and the hour of
-   * day (0..23) of each sample. A transition is counted only between consecutive finite samples.
+   * day (0..23; the slot, 0..slots - 1, when `slots` is set) of each sample. A transition is counted only between consecutive finite samples.
    */
   static fit(
     utilisation: ArrayLike<number>,
@@ -61,14 +66,15 @@ export class MarkovChain {
     const minTransitions = options.minTransitions ?? 10;
     const smoothing = options.smoothing ?? 5;
     const n = bounds.length + 1;
-    const counts = Array.from({ length: 24 }, () => new Float64Array(n * n));
+    const slots = Math.max(1, Math.floor(options.slots ?? 24));
+    const counts = Array.from({ length: slots }, () => new Float64Array(n * n));
     const pooledCounts = new Float64Array(n * n);
-    const transitions = new Uint32Array(24);
+    const transitions = new Uint32Array(slots);
     for (let t = 1; t < utilisation.length; t++) {
       const a = utilisation[t - 1]!;
       const b = utilisation[t]!;
       if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
-      const h = Math.min(23, Math.max(0, Math.floor(hours[t - 1]!)));
+      const h = Math.min(slots - 1, Math.max(0, Math.floor(hours[t - 1]!)));
       const k = stateOf(a, bounds) * n + stateOf(b, bounds);
       counts[h]![k]! += 1;
       pooledCounts[k]! += 1;
@@ -116,7 +122,7 @@ export class MarkovChain {
     if (state === this.congested) return 1;
     let next = new Float64Array(n);
     for (let k = 0; k < steps; k++) {
-      const p = this.hourly[Math.min(23, Math.max(0, Math.floor(hourAt(k))))]!;
+      const p = this.hourly[Math.min(this.hourly.length - 1, Math.max(0, Math.floor(hourAt(k))))]!;
       next.fill(0);
       for (let i = 0; i < n; i++) {
         const mass = dist[i]!;
@@ -139,7 +145,7 @@ export class MarkovChain {
     dist[state] = 1;
     let next = new Float64Array(n);
     for (let k = 0; k < steps; k++) {
-      const p = this.hourly[Math.min(23, Math.max(0, Math.floor(hourAt(k))))]!;
+      const p = this.hourly[Math.min(this.hourly.length - 1, Math.max(0, Math.floor(hourAt(k))))]!;
       next.fill(0);
       for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) next[j]! += dist[i]! * p[i * n + j]!;
       [dist, next] = [next, dist];
