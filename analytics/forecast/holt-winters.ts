@@ -65,8 +65,8 @@ function run(y: Float64Array, m: number, p: Params, multiplicative: boolean): St
 }
 
 const GRID = {
-  alpha: [0.05, 0.2, 0.5, 0.8],
-  beta: [0, 0.02, 0.1],
+  alpha: [0.1, 0.3, 0.6, 0.9],
+  beta: [0, 0.05],
   gamma: [0.05, 0.2, 0.5],
   phi: [0.9, 0.98, 1],
 };
@@ -97,8 +97,9 @@ function optimise(y: Float64Array, m: number, multiplicative: boolean): { params
   return best!;
 }
 
-export function holtWinters(options: { windowPeriods?: number } = {}): Forecaster {
+export function holtWinters(options: { windowPeriods?: number; tunePeriods?: number } = {}): Forecaster {
   const windowPeriods = options.windowPeriods ?? 14;
+  const tunePeriods = options.tunePeriods ?? 6;
   return {
     name: 'holt_winters',
     minLength(shape: SeriesShape) {
@@ -111,12 +112,16 @@ export function holtWinters(options: { windowPeriods?: number } = {}): Forecaste
       let positive = true;
       for (const v of window) if (!(v > 0)) positive = false;
       // Multiplicative seasonality only for a strictly positive series, and only when it fits better.
-      let { params, state } = optimise(window, m, false);
+      // Parameters are chosen on the last `tunePeriods` periods (the cost of the search), then the
+      // whole window is smoothed once with them.
+      const tuning = window.subarray(Math.max(0, window.length - tunePeriods * m));
+      let { params, state } = optimise(tuning, m, false);
       if (positive) {
-        const multiplicative = optimise(window, m, true);
+        const multiplicative = optimise(tuning, m, true);
         if (multiplicative.state.sse < state.sse) ({ params, state } = multiplicative);
         else positive = false;
       }
+      if (tuning.length < window.length) state = run(window, m, params, positive);
       const fallback = lastFinite(y);
       return {
         predict(horizon) {

@@ -29,7 +29,7 @@ function lagsFor(shape: SeriesShape, length: number, windowPeriods: number): num
 }
 
 export function regressionForecaster(options: { windowPeriods?: number } = {}): Forecaster {
-  const windowPeriods = options.windowPeriods ?? 21;
+  const windowPeriods = options.windowPeriods ?? 14;
   return {
     name: 'regression',
     minLength(shape: SeriesShape) {
