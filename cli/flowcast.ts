@@ -149,9 +149,10 @@ program
     [] as string[],
   )
   .option('--json', 'print the result as one JSON object')
-  .action(async (opts: { data: string[]; json?: boolean }) => {
+  .option('--goals <file>', 'exit 1 when a goal in this JSON file is missed (analytics/eval/goals.json)')
+  .action(async (opts: { data: string[]; json?: boolean; goals?: string }) => {
     try {
-      await evalCommand(opts.data, opts.json === true);
+      process.exitCode = (await evalCommand(opts.data, opts.json === true, opts.goals)) ? 0 : 1;
     } catch (err) {
       program.error(`flowcast eval: ${(err as Error).message}`);
     }

@@ -31,6 +31,8 @@ const Z95 = 1.959963984540054;
 
 export interface Backtest {
   readonly model: string;
+  /** Each origin's predictions (for combining models without refitting them). */
+  readonly predictions?: readonly Float64Array[];
   /** Mean absolute error over every origin and step. */
   readonly mae: number;
   /** Root mean square error per horizon step (index k: k + 1 samples ahead). */
@@ -71,12 +73,24 @@ export function backtest(
   horizon: number,
   origins: readonly number[],
 ): Backtest {
+  const predictions = origins.map((o) => fitPredict(f, y.subarray(0, o), shape, horizon));
+  return scoreBacktest(f.name, y, horizon, origins, predictions);
+}
+
+/** Errors of predictions made at `origins` against what followed. */
+export function scoreBacktest(
+  model: string,
+  y: Float64Array,
+  horizon: number,
+  origins: readonly number[],
+  predictions: readonly Float64Array[],
+): Backtest {
   const sq = new Float64Array(horizon);
   const counts = new Float64Array(horizon);
   let absSum = 0;
   let absCount = 0;
-  for (const o of origins) {
-    const pred = fitPredict(f, y.subarray(0, o), shape, horizon);
+  origins.forEach((o, j) => {
+    const pred = predictions[j]!;
     for (let k = 0; k < horizon && o + k < y.length; k++) {
       const e = y[o + k]! - pred[k]!;
       sq[k]! += e * e;
@@ -84,11 +98,45 @@ export function backtest(
       absSum += Math.abs(e);
       absCount++;
     }
-  }
+  });
   const rmsePerStep = new Float64Array(horizon);
   for (let k = 0; k < horizon; k++)
     rmsePerStep[k] = counts[k]! > 0 ? Math.sqrt(sq[k]! / counts[k]!) : Number.NaN;
-  return { model: f.name, mae: absCount > 0 ? absSum / absCount : Number.POSITIVE_INFINITY, rmsePerStep };
+  return {
+    model,
+    mae: absCount > 0 ? absSum / absCount : Number.POSITIVE_INFINITY,
+    rmsePerStep,
+    predictions,
+  };
+}
+
+/** The mean of two models' forecasts: often better than either when their errors differ. */
+export function combination(a: Forecaster, b: Forecaster): Forecaster {
+  return {
+    name: `${a.name}+${b.name}`,
+    minLength: (shape) => Math.max(a.minLength(shape), b.minLength(shape)),
+    fit(y, shape) {
+      const ma = a.fit(y, shape);
+      let mb: FittedModel;
+      try {
+        mb = b.fit(y, shape);
+      } catch (err) {
+        ma.dispose?.();
+        throw err;
+      }
+      return {
+        predict(h) {
+          const pa = ma.predict(h);
+          const pb = mb.predict(h);
+          return pa.map((v, k) => (v + pb[k]!) / 2);
+        },
+        dispose() {
+          ma.dispose?.();
+          mb.dispose?.();
+        },
+      };
+    },
+  };
 }
 
 /**
@@ -133,9 +181,11 @@ export function forecastSeries(
     throw new ForecastError(`series of ${y.length} samples is too short for any model at horizon ${horizon}`);
   }
   const spacing = Math.max(tested, Math.ceil(m / 6));
+  // One set of origins for every candidate, so that their forecasts can also be averaged.
+  const minTrain = Math.max(...candidates.map((f) => f.minLength(shape)));
+  const origins = backtestOrigins(y.length, tested, options.origins, minTrain, spacing);
   const backtests: Backtest[] = [];
   for (const f of candidates) {
-    const origins = backtestOrigins(y.length, tested, options.origins, f.minLength(shape), spacing);
     const failed = {
       model: f.name,
       mae: Number.POSITIVE_INFINITY,
@@ -148,6 +198,21 @@ export function forecastSeries(
     }
   }
   const order = candidates.map((f, i) => ({ f, b: backtests[i]! })).sort((a, b) => a.b.mae - b.b.mae);
+  // The two best combined, scored on the same origins from their recorded predictions.
+  const [first, second] = order;
+  if (
+    first?.b.predictions !== undefined &&
+    second?.b.predictions !== undefined &&
+    Number.isFinite(second.b.mae)
+  ) {
+    const pa = first.b.predictions;
+    const pb = second.b.predictions;
+    const mixed = pa.map((p, j) => p.map((v, k) => (v + pb[j]![k]!) / 2));
+    const f = combination(first.f, second.f);
+    const b = scoreBacktest(f.name, y, tested, origins, mixed);
+    backtests.push(b);
+    if (b.mae < first.b.mae) order.unshift({ f, b });
+  }
   let lastError: unknown;
   for (const { f, b } of order) {
     let yhat: Float64Array;
