@@ -7,7 +7,12 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { type DetectorOptions, MovingLevel, SeriesAnomalyDetector } from '../anomaly/detector.js';
+import {
+  DETECTOR_DEFAULTS,
+  type DetectorOptions,
+  MovingLevel,
+  SeriesAnomalyDetector,
+} from '../anomaly/detector.js';
 import { forecastSeries } from '../forecast/engine.js';
 import type { Forecaster } from '../forecast/forecaster.js';
 import { holtWinters } from '../forecast/holt-winters.js';
@@ -256,7 +261,7 @@ export function evaluateNab(dir: string, options: DetectorOptions = {}): Anomaly
     });
   }
   if (files.length === 0) throw new EvalInputError(`${dir}: no labelled data files found`);
-  const threshold = options.threshold ?? 0.8;
+  const threshold = options.threshold ?? DETECTOR_DEFAULTS.threshold;
   const scores = {} as Record<ProfileName, number>;
   const optimized = {} as Record<ProfileName, number>;
   for (const p of PROFILE_NAMES) {
@@ -295,6 +300,7 @@ export async function runEval(
 }
 
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
+const f5 = (v: number) => (Number.isFinite(v) ? v.toFixed(5) : 'n/a');
 
 /** The readable table. */
 export function formatReport(r: EvalReport): string {
@@ -325,7 +331,7 @@ export function formatReport(r: EvalReport): string {
   lines.push('series                     horizon    chain  persistence  climatology');
   for (const m of r.markov) {
     lines.push(
-      `${m.series.padEnd(26)} ${m.horizon.padEnd(8)} ${f2(m.brier).padStart(7)} ${f2(m.persistenceBrier).padStart(12)} ${f2(m.climatologyBrier).padStart(12)}`,
+      `${m.series.padEnd(26)} ${m.horizon.padEnd(8)} ${f5(m.brier).padStart(7)} ${f5(m.persistenceBrier).padStart(12)} ${f5(m.climatologyBrier).padStart(12)}`,
     );
     lines.push(
       `  reliability: ${m.reliability.map((b) => `${b.bin} ${f2(b.observed)} (${b.count})`).join(', ')}`,

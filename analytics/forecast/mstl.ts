@@ -2,7 +2,8 @@
  * MSTL (seasonal-trend decomposition by Loess over each period) with an automatic ETS model of the
  * seasonally adjusted series, from `@bsull/augurs`, Grafana's forecasting library: Rust compiled to
  * WebAssembly, loaded from the installed package (no network). Its own intervals are ignored:
- * every model's bands come from backtest errors (engine.ts).
+ * every model's bands come from backtest errors (engine.ts). A strictly positive series is fitted
+ * on its logarithm (traffic's daily swing grows with its level: multiplicative seasonality).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -33,8 +34,9 @@ export async function loadMstl(): Promise<void> {
   await load();
 }
 
-export function mstlForecaster(options: { windowPeriods?: number } = {}): Forecaster {
+export function mstlForecaster(options: { windowPeriods?: number; log?: boolean } = {}): Forecaster {
   const windowPeriods = options.windowPeriods ?? 28;
+  const useLog = options.log ?? true;
   return {
     name: 'mstl_ets',
     minLength(shape: SeriesShape) {
@@ -47,8 +49,11 @@ export function mstlForecaster(options: { windowPeriods?: number } = {}): Foreca
       if (window.length < 2 * m) throw new ForecastError(`MSTL needs ${2 * m} samples, got ${window.length}`);
       const periods = shape.periods.filter((p) => p >= 2 && window.length >= 2 * p);
       const model = loaded.MSTL.ets(periods.length > 0 ? periods : [m]);
+      let logged = false;
       try {
-        model.fit(Float64Array.from(window));
+        const positive = useLog && window.every((v) => v > 0);
+        logged = positive;
+        model.fit(positive ? window.map(Math.log) : Float64Array.from(window));
       } catch (err) {
         model.free();
         throw new ForecastError(`MSTL fit failed: ${String(err)}`, { cause: err });
@@ -56,7 +61,8 @@ export function mstlForecaster(options: { windowPeriods?: number } = {}): Foreca
       const fallback = lastFinite(y);
       return {
         predict(horizon) {
-          const out = Float64Array.from(model.predict(horizon).point);
+          const point = Float64Array.from(model.predict(horizon).point);
+          const out = logged ? point.map(Math.exp) : point;
           return finiteOr(out, fallback);
         },
         dispose() {

@@ -71,7 +71,7 @@ export const analyticsSchema = z
     anomaly: z
       .strictObject({
         /** Score (0..1) at which an episode starts. */
-        threshold: z.number().gt(0).max(1).default(0.8),
+        threshold: z.number().gt(0).max(1).default(0.95),
         /** Quiet intervals that end an episode. */
         quietIntervals: z.number().int().min(1).default(288),
       })

@@ -171,7 +171,7 @@ export async function capacityJob(ctx: JobContext): Promise<JobResult> {
 }
 
 /** How far back the anomaly job reads: enough for a new series' detector to warm up. */
-const ANOMALY_HISTORY_SAMPLES = 600;
+const ANOMALY_HISTORY_SAMPLES = 1200;
 
 export async function anomalyJob(ctx: JobContext): Promise<JobResult> {
   const { settings: s, store } = ctx;
