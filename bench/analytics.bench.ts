@@ -12,7 +12,7 @@ import { gaussian } from '../analytics/forecast/synthetic.js';
 import { runForecast, type SeriesData } from '../analytics/jobs/tasks.js';
 import type { BenchResult } from './measure.js';
 
-const SERIES = Number(process.env["FLOWCAST_BENCH_SERIES"] ?? 1000);
+const SERIES = Number(process.env['FLOWCAST_BENCH_SERIES'] ?? 1000);
 const STEP_MS = 300_000;
 const POINTS = 30 * 288;
 

@@ -1,7 +1,8 @@
 /**
  * Goals the evaluation must keep meeting (`flowcast eval --goals FILE`, run by `.ci/run` on the
  * development data): a committed JSON file of limits, checked against the report. Only goals met
- * when the file was written belong in it, so that a failure means a regression.
+ * when the file was written belong in it (and, for a goal not met yet, a floor just under the
+ * figure measured then, such as the NAB score's), so that a failure means a regression.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
