@@ -14,7 +14,7 @@ const M = SYNTHETIC_DAY;
 
 export function forecasterContract(f: Forecaster, options: { exactWithin?: number } = {}): void {
   const shape = { periods: [M] };
-  describe(`forecaster contract: ${f.name}`, () => {
+  describe(`forecaster contract: ${f.name}${options.exactWithin === undefined ? '' : ` (within ${options.exactWithin * 100} %)`}`, () => {
     it('continues a trend plus a daily sinusoid within 1 % over a day', () => {
       const n = 20 * M;
       const full = trendSinusoid(n + M);

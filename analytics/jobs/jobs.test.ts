@@ -97,6 +97,12 @@ function jobsSuite(name: string, open: () => Promise<{ store: Store; cleanup: ()
         expect(f.lower).toBeLessThanOrEqual(f.yhat);
         expect(f.upper).toBeGreaterThanOrEqual(f.yhat);
       }
+      const rows = await store.rows('forecast', { from: END, to: END + STEP });
+      const row = rows.find((r) => r['series'] === `traffic/${A}/1/in`)!;
+      expect(row['model']).toBe('auto');
+      expect(['holt_winters', 'regression', 'seasonal_naive']).toContain(
+        String(row['chosenModel']).split('+')[0],
+      );
       const total = await store.forecasts({ series: `traffic/${A}/total/out` });
       expect(total.length).toBe(288);
       const truthTotal = bps(1, 'out', total[100]!.time) + bps(2, 'out', total[100]!.time);

@@ -14,6 +14,9 @@ import type { AnalyticsWorker } from './worker-client.js';
 
 const DAY_MS = 86_400_000;
 
+/** The `model` tag of `forecast` points: the engine that chooses per series (docs/analytics.md). */
+export const FORECAST_MODEL_TAG = 'auto';
+
 export interface JobSettings {
   readonly maxSeries: number;
   readonly historyDays: number;
@@ -80,8 +83,10 @@ export async function forecastJob(ctx: JobContext): Promise<JobResult> {
     for (let k = 0; k < r.yhat.length; k++) {
       points.push({
         measurement: 'forecast',
-        tags: { series: r.key, model: r.model! },
-        fields: { yhat: r.yhat[k]!, lower: r.lower![k]!, upper: r.upper![k]! },
+        // One `model` tag value for every run (the selecting engine), so that each run overwrites the
+        // last one's points instead of leaving another model's beside them; the winner is a field.
+        tags: { series: r.key, model: FORECAST_MODEL_TAG },
+        fields: { yhat: r.yhat[k]!, lower: r.lower![k]!, upper: r.upper![k]!, chosenModel: r.model! },
         time: r.start + k * r.stepMs,
       });
     }
