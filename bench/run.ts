@@ -4,6 +4,7 @@
  */
 import { cpus } from 'node:os';
 import { benchAnalytics } from './analytics.bench.js';
+import { benchAnalyticsCollector } from './analytics-collector.bench.js';
 import { benchDecode } from './decode.bench.js';
 import { benchInflux } from './influx.bench.js';
 import type { BenchResult } from './measure.js';
@@ -14,6 +15,7 @@ const results: BenchResult[] = [
   ...(await benchRollup()),
   ...(await benchInflux()),
   ...(await benchAnalytics()),
+  ...(await benchAnalyticsCollector()),
 ];
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
