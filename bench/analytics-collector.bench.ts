@@ -8,7 +8,6 @@
  *
  * Run alone with `npx tsx bench/analytics-collector.bench.ts`; `bench/run.ts` imports it.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { configSchema } from '../cli/config.js';
 import { buildService, type Service } from '../cli/serve.js';
 import type { Point } from '../storage/store.js';
 import { encodeV5 } from '../test/support/encoder.js';
+import { steadySender } from '../test/support/udp-sender.js';
 import type { BenchResult } from './measure.js';
 
 const RATE = Number(process.env['FLOWCAST_BENCH_PPS'] ?? 20_000);
@@ -26,53 +26,19 @@ const INTERFACES = 120;
 const STEP = 300_000;
 const DAY = 86_400_000;
 
-/** A sender process: `count` datagrams at `rate` per second to 127.0.0.1:port, in 10 ms bursts. */
-const SENDER = `
-import { createSocket } from 'node:dgram';
-const [port, rate, seconds, b64] = process.argv.slice(1);
-const datagram = Buffer.from(b64, 'base64');
-const socket = createSocket('udp4');
-const perTick = Math.max(1, Math.round(Number(rate) / 100));
-const end = Date.now() + Number(seconds) * 1000;
-let sent = 0;
-const started = Date.now();
-function tick() {
-  const due = Math.floor(((Date.now() - started) / 1000) * Number(rate));
-  while (sent < due) { socket.send(datagram, Number(port), '127.0.0.1'); sent++; }
-  if (Date.now() < end && !stopped) setTimeout(tick, 10); else setTimeout(() => { console.log(sent); socket.close(); }, 50);
-}
-let stopped = false;
-process.on('SIGTERM', () => { stopped = true; });
-tick();
-`;
-
 function send(port: number, seconds: number): { done: Promise<number>; stop: () => void } {
-  const datagram = Buffer.from(
-    encodeV5({
-      records: Array.from({ length: 20 }, (_, i) => ({
-        srcAddr: '10.0.0.1',
-        dstAddr: `10.0.1.${i}`,
-        input: 1,
-        output: 2,
-        packets: 1,
-        bytes: 100,
-        protocol: 6,
-      })),
-    }),
-  ).toString('base64');
-  const child = spawn(
-    process.execPath,
-    ['--input-type=module', '-e', SENDER, String(port), String(RATE), String(seconds), datagram],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
+  const datagram = encodeV5({
+    records: Array.from({ length: 20 }, (_, i) => ({
+      srcAddr: '10.0.0.1',
+      dstAddr: `10.0.1.${i}`,
+      input: 1,
+      output: 2,
+      packets: 1,
+      bytes: 100,
+      protocol: 6,
+    })),
   });
-  const done = new Promise<number>((resolve) => child.on('exit', () => resolve(Number(out.trim()))));
-  return { done, stop: () => child.kill('SIGTERM') };
+  return steadySender(port, datagram, RATE, seconds);
 }
 
 const received = (service: Service) =>
