@@ -1,7 +1,7 @@
 /**
  * A forecast run never stalls the collector: NetFlow v5 arrives at 2,000 datagrams a second, sent
- * from another process, on a collector whose socket buffer holds well under a second of them (512
- * KiB), while the forecast job fits 122 series in its worker thread; every datagram sent must be
+ * from another process, on a collector whose socket buffer holds under a second of them (1 MiB,
+ * which the kernel doubles), while the forecast job fits 122 series in its worker thread; every datagram sent must be
  * received and decoded, none dropped. With the fitting moved onto the main thread instead, the same
  * test loses about a third of the datagrams (the event loop is held for over a second), so it tells
  * the two apart.
@@ -30,7 +30,7 @@ describe('analytics jobs and the collector', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flowcast-stall-'));
     const config = configSchema.parse({
-      collector: { bind: '127.0.0.1', netflowPort: 0, ipfixPort: 0, receiveBuffer: 524_288 },
+      collector: { bind: '127.0.0.1', netflowPort: 0, ipfixPort: 0, receiveBuffer: 1_048_576 },
       http: { bind: '127.0.0.1', port: 0 },
       storage: { dataDir: dir, rollupInterval: 60, retentionDays: 3650 },
       analytics: { enabled: false, historyDays: 7, horizonDays: 1 },
