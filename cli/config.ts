@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { analyticsSchema } from '../analytics/jobs/config.js';
 import { ABSTRACT_TYPES } from '../collector/ie/types.js';
 
 /*
@@ -161,6 +162,7 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  analytics: analyticsSchema,
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -6,6 +6,8 @@
  */
 import { join, resolve } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { schedulerConfig } from '../analytics/jobs/config.js';
+import { AnalyticsScheduler } from '../analytics/jobs/scheduler.js';
 import { HttpServer } from '../api/server.js';
 import type { DecodedRecord } from '../collector/flow.js';
 import { ElementRegistry } from '../collector/ie/registry.js';
@@ -34,6 +36,7 @@ export interface Service {
   readonly store: Store;
   readonly rollup: Rollup;
   readonly internalErrors: InternalErrors;
+  readonly jobs: AnalyticsScheduler;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -153,6 +156,12 @@ export function buildService(config: Config, log: Logger): Service {
   state = collector.state;
   registerRollupMetrics(metrics, rollup);
 
+  const jobs = new AnalyticsScheduler(schedulerConfig(config.analytics, config.storage.rollupInterval), {
+    store,
+    log: log.child({ component: 'analytics' }),
+    metrics,
+  });
+
   const h = config.http;
   const http = new HttpServer(
     {
@@ -175,6 +184,7 @@ export function buildService(config: Config, log: Logger): Service {
       metrics,
       store,
       state: collector.state,
+      jobs,
       collectorHealth: () => ({
         queue: collector.queue.length,
         store: store instanceof InfluxStore ? 'influxdb' : 'embedded',
@@ -182,7 +192,7 @@ export function buildService(config: Config, log: Logger): Service {
     },
   );
 
-  const components: Component[] = [store, rollupService, collector, http];
+  const components: Component[] = [store, rollupService, collector, jobs, http];
   const started: Component[] = [];
   return {
     collector,
@@ -190,6 +200,7 @@ export function buildService(config: Config, log: Logger): Service {
     store,
     rollup,
     internalErrors,
+    jobs,
     async start() {
       for (const component of components) {
         await component.start();
