@@ -88,7 +88,7 @@ export function buildService(config: Config, log: Logger): Service {
         if (!firstRollup && points.some((p) => p.measurement === 'traffic')) {
           firstRollup = true;
           log.info(
-            { points: points.length, time: new Date(points[0]!.time).toISOString() },
+            { points: points.length, interval: new Date(points[0]!.time).toISOString() },
             'first rollup interval written',
           );
         }
