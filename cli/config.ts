@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ABSTRACT_TYPES } from '../collector/ie/types.js';
+import { detectionSchema } from './detection-config.js';
 
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().positive();
@@ -102,6 +103,8 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** Attack detection and alert sinks (docs/detection.md). */
+  detection: detectionSchema,
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
