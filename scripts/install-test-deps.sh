@@ -4,6 +4,7 @@
 #   softflowd  a real flow exporter (v5, v9, IPFIX) fed from generated captures
 #   pmacct     pmacctd and its nfprobe plugin: a second real exporter, fed the same way
 #   influxdb   a real InfluxDB 1.6 server the storage tests start on loopback ports
+#   prometheus-alertmanager  the real Alertmanager the detection alert tests post to
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v softflowd >/dev/null 2>&1 || [ -x /usr/sbin/softflowd ] || need+=(softflowd)
 command -v pmacctd >/dev/null 2>&1 || [ -x /usr/sbin/pmacctd ] || need+=(pmacct)
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "test dependencies present: tshark, softflowd, pmacctd, influxd"
@@ -28,5 +30,8 @@ DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recomme
 # Debian's influxdb package starts a system service; the tests run their own on free ports.
 if [[ " ${need[*]} " == *" influxdb "* ]]; then
   $sudo systemctl disable --now influxdb >/dev/null 2>&1 || $sudo service influxdb stop >/dev/null 2>&1 || true
+fi
+if [[ " ${need[*]} " == *" prometheus-alertmanager "* ]]; then
+  $sudo systemctl disable --now prometheus-alertmanager >/dev/null 2>&1 || $sudo service prometheus-alertmanager stop >/dev/null 2>&1 || true
 fi
 echo "installed: ${need[*]}"
