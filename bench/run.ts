@@ -4,11 +4,18 @@
  */
 import { cpus } from 'node:os';
 import { benchDecode } from './decode.bench.js';
+import { benchDetect } from './detect.bench.js';
 import { benchInflux } from './influx.bench.js';
 import type { BenchResult } from './measure.js';
 import { benchRollup } from './rollup.bench.js';
 
-const results: BenchResult[] = [...benchDecode(), ...(await benchRollup()), ...(await benchInflux())];
+const decoded = benchDecode();
+const results: BenchResult[] = [
+  ...decoded,
+  ...(await benchRollup()),
+  ...(await benchDetect(decoded.find((r) => r.name.includes('v9'))?.median)),
+  ...(await benchInflux()),
+];
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`flowcast benchmarks — node ${process.version}, ${cpus().length} cores (${cpu}); medians\n`);
