@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, ENVIRONMENT, loadConfig } from './config.js';
 import { decodeFiles } from './decode.js';
+import { registerEvalDetect } from './eval-detect.js';
 import { createLogger } from './logger.js';
 import { parseTarget, replay } from './replay.js';
 import { buildService } from './serve.js';
@@ -123,5 +124,8 @@ program
     if (shown.http.apiToken !== undefined) shown.http.apiToken = '***';
     process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
   });
+
+// `flowcast eval --detect` (cli/eval-detect.ts); after every other command, so it can extend `eval`.
+registerEvalDetect(program);
 
 await program.parseAsync();

@@ -307,4 +307,21 @@ describe('Detector: memory bound', () => {
     expect(grown).toBeLessThan(bound + 8 * 2 ** 20);
     expect(bound).toBeLessThan(64 * 2 ** 20);
   });
+
+  it('keeps at most baselineHosts baselines, forgetting the least recently updated', () => {
+    const d = new Detector(
+      options({ baselineHosts: 1000, baseline: { factor: 10, minPps: 0, warmupMs: 0, halfLifeMs: 60_000 } }),
+    );
+    for (let tick = 0; tick < 10; tick++) {
+      d.ingest(
+        Array.from({ length: 3000 }, (_, i) =>
+          flow({ src: '1.1.1.1', dst: 0x0a00_0000 + tick * 3000 + i, protocol: 6, flags: ACK }),
+        ),
+        T0 + tick * 5000,
+      );
+      d.evaluate(T0 + (tick + 1) * 5000);
+      expect(d.baselineCount).toBeLessThanOrEqual(1000);
+    }
+    expect(d.baselinesEvicted).toBe(30_000 - 1000);
+  });
 });

@@ -202,6 +202,11 @@ export class Detector {
     for (const p of options.amplificationPorts) this.amplification[p] = 1;
   }
 
+  /** Destinations with a baseline (≤ `baselineHosts`). */
+  get baselineCount(): number {
+    return this.baselines.size;
+  }
+
   /** Upper bound of the bytes this detector holds, whatever the traffic. */
   memoryBytes(): number {
     const o = this.options;
