@@ -52,6 +52,8 @@ export const detectionSchema = z
     enabled: z.boolean().default(true),
     /** Seconds per detection window. */
     tick: z.number().min(1).max(300).default(5),
+    /** Seconds between checks of the open window (at most `tick`). */
+    checkEvery: z.number().min(0.1).max(300).default(1),
     /** Limits for destinations in no host group (FastNetMon's global thresholds). */
     thresholds: thresholdsSchema.default({ pps: 20_000, mbps: 1000, flows: 3500 }),
     hostGroups: z
@@ -207,6 +209,7 @@ export function buildDetection(
   const service = new DetectionService(
     {
       tickMs: config.tick * 1000,
+      checkMs: Math.min(config.checkEvery, config.tick) * 1000,
       detector: {
         groups: config.hostGroups.map((g) => ({
           name: g.name,

@@ -122,6 +122,8 @@ program
       if (shown.storage.influx[secret] !== undefined) shown.storage.influx[secret] = '***';
     }
     if (shown.http.apiToken !== undefined) shown.http.apiToken = '***';
+    for (const h of [shown.detection.alertmanager?.headers, shown.detection.webhook?.headers])
+      for (const name of Object.keys(h ?? {})) h![name] = '***';
     process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
   });
 

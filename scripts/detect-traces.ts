@@ -12,6 +12,8 @@
  * (vertical, horizontal across 127.0.2.0/24, and block), and benign traffic (HTTP requests to a
  * local server, DNS-like UDP exchanges). Each attack comes from its own loopback source so that
  * episodes cannot merge. Nothing leaves the loopback interface: every address is in 127.0.0.0/8.
+ * softflowd only accounts packets to or from the scenario's targets (127.0.1.0/24, 127.0.2.0/24,
+ * 127.0.3.0/24), so other programs' loopback traffic stays out of the traces.
  *
  * Synthetic traces (seeded, from the test encoder) show what loopback cannot: many real-looking
  * sources, amplification source ports, a sampled exporter, and a host ten times above its own
@@ -112,7 +114,8 @@ async function captureLoopback(work: string, name: string, body: () => Promise<I
       'icmp=2',
       '-t',
       'expint=1',
-      `not (udp and port ${EXPORT_PORT})`,
+      // Only the scenario's hosts: other programs on this machine use loopback too.
+      `(net 127.0.1.0/24 or net 127.0.2.0/24 or net 127.0.3.0/24) and not (udp and port ${EXPORT_PORT})`,
     ],
     { stdio: 'ignore' },
   );

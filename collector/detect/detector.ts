@@ -292,13 +292,12 @@ export class Detector {
 
   /**
    * Closes the window at `now` and returns what crossed a limit in it, then starts the next
-   * window. Baselines learn from every destination that crossed nothing.
+   * window. Its length is `windowMs` (by default since the previous close, or the first record). Baselines learn from every destination that crossed nothing.
    */
-  evaluate(now: number): Detection[] {
+  evaluate(now: number, windowMs = now - (this.windowStart ?? now)): Detection[] {
     const detections: Detection[] = [];
-    const start = this.windowStart ?? now;
     // A window shorter than a second (a stop right after a tick) would inflate rates.
-    const seconds = Math.max(1, (now - start) / 1000);
+    const seconds = Math.max(1, windowMs / 1000);
     this.evaluateDestinations(now, seconds, detections);
     this.evaluateSources(detections);
     this.dst.clear();
@@ -310,7 +309,20 @@ export class Detector {
     return detections;
   }
 
-  private evaluateDestinations(now: number, seconds: number, out: Detection[]): void {
+  /**
+   * Checks the window open now without closing it, with rates over the window's full length
+   * `windowMs`: what arrived so far divided by the whole window is never above the rate the window
+   * will end with, so an attack reported here would be reported when the window closes, only
+   * sooner; nothing is reported here that the close would not. Baselines do not learn.
+   */
+  peek(now: number, windowMs: number): Detection[] {
+    const detections: Detection[] = [];
+    this.evaluateDestinations(now, Math.max(1, windowMs / 1000), detections, false);
+    this.evaluateSources(detections);
+    return detections;
+  }
+
+  private evaluateDestinations(now: number, seconds: number, out: Detection[], learn = true): void {
     const counters = this.dstCounters;
     const rates = new Float64Array(COUNTERS);
     const b = this.options.baseline;
@@ -345,7 +357,7 @@ export class Detector {
           best = { metric: 'pps_baseline', value: pps, limit: ppsLimit, expected: basePps, syn: false };
       }
       if (best === undefined) {
-        this.learn(key, known, pps, synPps, now, alpha, alphaPerMs, seconds);
+        if (learn) this.learn(key, known, pps, synPps, now, alpha, alphaPerMs, seconds);
         continue;
       }
       // A flood made mostly of SYN-only TCP is a SYN flood whichever limit it crossed first.

@@ -15,8 +15,14 @@ import { type AnomalyKind, Detector, type DetectorOptions } from './detector.js'
 import { type EpisodeEvent, type EpisodeOptions, EpisodeTracker } from './episodes.js';
 
 export interface DetectionOptions {
-  /** Window and evaluation period (ms). */
+  /** Window length (ms): rates are judged over it and baselines learn from each. */
   readonly tickMs: number;
+  /**
+   * How often the open window is checked (ms, ≤ tickMs): what arrived so far over the whole
+   * window's length, so a strong attack is reported within a second or two, never on more
+   * evidence than the closed window would give.
+   */
+  readonly checkMs: number;
   readonly detector: DetectorOptions;
   readonly episodes: EpisodeOptions;
 }
@@ -58,6 +64,7 @@ export class DetectionService {
   readonly detector: Detector;
   readonly episodes: EpisodeTracker;
   private timer: NodeJS.Timeout | undefined;
+  private windowStart: number | undefined;
   private running = false;
   private readonly anomalies: Counter<'kind'> | undefined;
   private readonly deliveries: Counter<'sink' | 'result'> | undefined;
@@ -136,11 +143,13 @@ export class DetectionService {
   async start(): Promise<void> {
     for (const sink of this.deps.sinks) await sink.start();
     this.running = true;
-    this.timer = setInterval(() => this.tick(Date.now()), this.options.tickMs);
+    this.windowStart = Date.now();
+    this.timer = setInterval(() => this.tick(Date.now()), this.options.checkMs);
     this.timer.unref();
     this.deps.log.info(
       {
         tickSeconds: this.options.tickMs / 1000,
+        checkSeconds: this.options.checkMs / 1000,
         groups: this.options.detector.groups.map((g) => g.name),
         sinks: this.deps.sinks.map((s) => s.name),
         memoryMiB: Math.ceil(this.detector.memoryBytes() / 2 ** 20),
@@ -167,9 +176,19 @@ export class DetectionService {
     if (this.running) this.detector.ingest(records, now);
   }
 
-  /** Closes the window at `now`: detections to episodes, episode events to the store and sinks. */
+  /**
+   * Checks the open window at `now`, and closes it when it has lasted `tickMs` (less half a check
+   * period, for timer jitter): detections to episodes, episode events to the store and sinks.
+   */
   tick(now: number): EpisodeEvent[] {
-    const detections = this.detector.evaluate(now);
+    this.windowStart ??= now - this.options.checkMs;
+    let detections;
+    if (now - this.windowStart >= this.options.tickMs - this.options.checkMs / 2) {
+      detections = this.detector.evaluate(now, now - this.windowStart);
+      this.windowStart = now;
+    } else {
+      detections = this.detector.peek(now, this.options.tickMs);
+    }
     const events = this.episodes.observe(detections, now);
     if (events.length === 0) return events;
     this.deps.write(events.map(anomalyPoint));
