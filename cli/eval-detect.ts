@@ -5,7 +5,7 @@
  *
  * flowcast's side replays each trace through the detection stage on the trace's own clock
  * (arrival times of the export datagrams; a tick every 5 s from the first datagram), so it is
- * deterministic and fast. FastNetMon's side is real time: one FastNetMon per trace, configured as
+ * deterministic and fast (a check every second, a window every 5 s, as `flowcast serve` does). FastNetMon's side is real time: one FastNetMon per trace, configured as
  * a NetFlow collector on its own loopback port with the same thresholds (EVAL_THRESHOLDS), gets
  * the trace's datagrams with their original spacing; its notify script stamps each ban. An
  * injected attack counts as found when an episode of the right kind on the right subject (a ban of
@@ -121,16 +121,16 @@ export function runFlowcast(datagrams: readonly UdpDatagram[]): { findings: Find
   const config = detectionSchema.parse(EVAL_DETECTION);
   const events: EpisodeEvent[] = [];
   const service = buildDetection(config, { log: pino({ level: 'silent' }), write: () => {} })!;
-  const tickMs = config.tick * 1000;
+  const checkMs = config.checkEvery * 1000;
   const state = new FlowState(new ElementRegistry([]), { templateLifetimeMs: Number.POSITIVE_INFINITY });
   const out: DecodedRecord[] = [];
   const first = datagrams[0]?.timestamp ?? 0;
-  let nextTick = first + tickMs;
+  let nextTick = first + checkMs;
   let records = 0;
   for (const d of datagrams) {
     while (d.timestamp >= nextTick) {
       events.push(...service.tick(nextTick));
-      nextTick += tickMs;
+      nextTick += checkMs;
     }
     out.length = 0;
     decodeDatagram(state, d.payload, { address: d.srcAddr, port: d.srcPort }, d.timestamp, out);
@@ -138,9 +138,9 @@ export function runFlowcast(datagrams: readonly UdpDatagram[]): { findings: Find
     service.detector.ingest(out, d.timestamp);
   }
   const last = datagrams[datagrams.length - 1]?.timestamp ?? first;
-  while (nextTick <= last + config.episodes.endAfter * 1000 + 2 * tickMs) {
+  while (nextTick <= last + config.episodes.endAfter * 1000 + 2 * config.tick * 1000) {
     events.push(...service.tick(nextTick));
-    nextTick += tickMs;
+    nextTick += checkMs;
   }
   const findings = events
     .filter((e) => e.state === 'start')

@@ -5,15 +5,15 @@
  *   npx tsx scripts/detect-traces.ts [OUTDIR]        (default test/fixtures/detect)
  *   npx tsx scripts/detect-traces.ts --synthetic-only [OUTDIR]
  *
- * Loopback traces (needs softflowd, tcpdump, hping3, nmap from Debian): softflowd watches `lo`
- * live and exports NetFlow v9 to a loopback port with short timeouts (flows leave it at most about
- * 3 s after their last packet), tcpdump captures those export datagrams with their arrival times,
- * and the attacks run between: hping3 SYN and UDP floods with fixed packet counts, nmap SYN scans
+ * Loopback traces (needs softflowd, tcpdump, hping3, nmap from Debian): tcpdump captures `lo`
+ * while the attacks run, then softflowd exports the capture as NetFlow v9 one second at a time,
+ * each second's datagrams stamped with that second's end (an exporter with one-second timeouts).
+ * The attacks: hping3 SYN and UDP floods with fixed packet counts, nmap SYN scans
  * (vertical, horizontal across 127.0.2.0/24, and block), and benign traffic (HTTP requests to a
  * local server, DNS-like UDP exchanges). Each attack comes from its own loopback source so that
  * episodes cannot merge. Nothing leaves the loopback interface: every address is in 127.0.0.0/8.
- * softflowd only accounts packets to or from the scenario's targets (127.0.1.0/24, 127.0.2.0/24,
- * 127.0.3.0/24), so other programs' loopback traffic stays out of the traces.
+ * Only packets to or from the scenario's targets (127.0.1.0/24, 127.0.2.0/24, 127.0.3.0/24) are
+ * captured, so other programs' loopback traffic stays out of the traces.
  *
  * Synthetic traces (seeded, from the test encoder) show what loopback cannot: many real-looking
  * sources, amplification source ports, a sampled exporter, and a host ten times above its own
@@ -31,6 +31,7 @@ import { readUdpDatagrams } from '../collector/pcap.js';
 import { type FieldSpec, v9Datagram } from '../test/support/encoder.js';
 import { udpPcap } from '../test/support/pcap-writer.js';
 import { prng } from '../test/support/random.js';
+import { exportWithSoftflowd } from '../test/support/softflowd.js';
 import { findExecutable } from '../test/support/tools.js';
 
 /** One injected attack: what a detector should report, and when it ran (Unix ms, capture clock). */
@@ -57,7 +58,6 @@ export interface TraceManifest {
   readonly samplingRate?: number;
 }
 
-const EXPORT_PORT = 39_055;
 const run = (cmd: string, args: string[]): Promise<number> =>
   new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -71,62 +71,82 @@ function need(name: string): string {
   return path;
 }
 
-/** softflowd on lo and tcpdump capturing its exports, for the duration of `body`. */
+/**
+ * Splits a classic pcap (as tcpdump writes it) into files of `sliceMs` of capture each; returns
+ * their paths and end times (Unix ms). Empty slices are skipped.
+ */
+async function slicePcap(
+  bytes: Uint8Array,
+  sliceMs: number,
+  dir: string,
+): Promise<{ path: string; end: number }[]> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = view.getUint32(0, true);
+  if (magic !== 0xa1b2c3d4)
+    throw new Error(`not a little-endian microsecond pcap (magic ${magic.toString(16)})`);
+  const header = bytes.subarray(0, 24);
+  const slices = new Map<number, Uint8Array[]>();
+  let first: number | undefined;
+  for (let at = 24; at + 16 <= bytes.length; ) {
+    const time = view.getUint32(at, true) * 1000 + view.getUint32(at + 4, true) / 1000;
+    const length = view.getUint32(at + 8, true);
+    first ??= time;
+    const index = Math.floor((time - first) / sliceMs);
+    const list = slices.get(index) ?? [];
+    list.push(bytes.subarray(at, at + 16 + length));
+    slices.set(index, list);
+    at += 16 + length;
+  }
+  const out = [];
+  for (const [index, records] of [...slices].sort((x, y) => x[0] - y[0])) {
+    const path = join(dir, `slice-${index}.pcap`);
+    await writeFile(path, Buffer.concat([header, ...records]));
+    out.push({ path, end: (first ?? 0) + (index + 1) * sliceMs });
+  }
+  return out;
+}
+
+/**
+ * tcpdump captures the scenario's packets on lo while `body` runs; then softflowd exports the
+ * capture one second at a time (offline, `-r`), and each second's export datagrams are stamped
+ * with the end of that second: an exporter with one-second active and inactive timeouts.
+ * softflowd watching lo live is no good here: libpcap hands it packets only when a ring block
+ * fills, so a short scan's flows waited 20 s or for the next attack (observed with 1.1.0).
+ */
 async function captureLoopback(work: string, name: string, body: () => Promise<InjectedAttack[]>) {
-  const pcap = join(work, `${name}.pcap`);
-  // Swallow the exports, so the kernel sends no port-unreachable for each one.
-  const sink = createSocket('udp4');
-  await new Promise<void>((r) => sink.bind(EXPORT_PORT, '127.0.0.1', () => r()));
+  const raw = join(work, `${name}-raw.pcap`);
   const tcpdump = spawn(
     need('tcpdump'),
-    ['-i', 'lo', '-U', '-s', '0', '-w', pcap, `udp and dst port ${EXPORT_PORT}`],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const softflowd = spawn(
-    need('softflowd'),
-    [
-      '-i',
-      'lo',
-      '-n',
-      `127.0.0.1:${EXPORT_PORT}`,
-      '-v',
-      '9',
-      '-d',
-      '-p',
-      join(work, 'softflowd.pid'),
-      '-c',
-      join(work, 'softflowd.ctl'),
-      '-t',
-      'maxlife=2',
-      '-t',
-      'general=2',
-      '-t',
-      'tcp=2',
-      '-t',
-      'tcp.rst=1',
-      '-t',
-      'tcp.fin=1',
-      '-t',
-      'udp=2',
-      '-t',
-      'icmp=2',
-      '-t',
-      'expint=1',
-      // Only the scenario's hosts: other programs on this machine use loopback too.
-      `(net 127.0.1.0/24 or net 127.0.2.0/24 or net 127.0.3.0/24) and not (udp and port ${EXPORT_PORT})`,
-    ],
+    ['-i', 'lo', '-U', '-s', '128', '-w', raw, '(net 127.0.1.0/24 or net 127.0.2.0/24 or net 127.0.3.0/24)'],
     { stdio: 'ignore' },
   );
-  await sleep(2000);
+  await sleep(1500);
   const attacks = await body();
-  // Let the last flows expire and be exported.
-  await sleep(6000);
-  await stop(softflowd, 'SIGTERM');
-  await sleep(500);
+  await sleep(3000);
   await stop(tcpdump, 'SIGINT');
-  sink.close();
+  const slices = await slicePcap(await readFile(raw), 1000, work);
+  const datagrams: {
+    payload: Uint8Array;
+    timestamp: number;
+    srcAddr: string;
+    dstAddr: string;
+    dstPort: number;
+  }[] = [];
+  for (const slice of slices) {
+    const exported = await exportWithSoftflowd(9, slice.path, { quietMs: 50 });
+    exported.forEach((d, i) =>
+      datagrams.push({
+        payload: d.payload,
+        timestamp: slice.end + i * 0.01,
+        srcAddr: '127.0.0.1',
+        dstAddr: '127.0.0.1',
+        dstPort: 2055,
+      }),
+    );
+    await rm(slice.path);
+  }
+  const pcap = join(work, `${name}.pcap`);
+  await writeFile(pcap, udpPcap(datagrams));
   return { pcap, attacks };
 }
 

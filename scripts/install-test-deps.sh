@@ -5,6 +5,7 @@
 #   pmacct     pmacctd and its nfprobe plugin: a second real exporter, fed the same way
 #   influxdb   a real InfluxDB 1.6 server the storage tests start on loopback ports
 #   prometheus-alertmanager  the real Alertmanager the detection alert tests post to
+#   fastnetmon the reference attack detector the detection evaluation runs beside flowcast
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
 
@@ -14,6 +15,7 @@ command -v softflowd >/dev/null 2>&1 || [ -x /usr/sbin/softflowd ] || need+=(sof
 command -v pmacctd >/dev/null 2>&1 || [ -x /usr/sbin/pmacctd ] || need+=(pmacct)
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v fastnetmon >/dev/null 2>&1 || [ -x /usr/sbin/fastnetmon ] || need+=(fastnetmon)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "test dependencies present: tshark, softflowd, pmacctd, influxd"
@@ -30,6 +32,9 @@ DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recomme
 # Debian's influxdb package starts a system service; the tests run their own on free ports.
 if [[ " ${need[*]} " == *" influxdb "* ]]; then
   $sudo systemctl disable --now influxdb >/dev/null 2>&1 || $sudo service influxdb stop >/dev/null 2>&1 || true
+fi
+if [[ " ${need[*]} " == *" fastnetmon "* ]]; then
+  $sudo systemctl disable --now fastnetmon >/dev/null 2>&1 || $sudo service fastnetmon stop >/dev/null 2>&1 || true
 fi
 if [[ " ${need[*]} " == *" prometheus-alertmanager "* ]]; then
   $sudo systemctl disable --now prometheus-alertmanager >/dev/null 2>&1 || $sudo service prometheus-alertmanager stop >/dev/null 2>&1 || true
