@@ -134,15 +134,15 @@ async function captureLoopback(work: string, name: string, body: () => Promise<I
   }[] = [];
   for (const slice of slices) {
     const exported = await exportWithSoftflowd(9, slice.path, { quietMs: 50 });
-    exported.forEach((d, i) =>
+    for (const [i, d] of exported.entries()) {
       datagrams.push({
         payload: d.payload,
         timestamp: slice.end + i * 0.01,
         srcAddr: '127.0.0.1',
         dstAddr: '127.0.0.1',
         dstPort: 2055,
-      }),
-    );
+      });
+    }
     await rm(slice.path);
   }
   const pcap = join(work, `${name}.pcap`);

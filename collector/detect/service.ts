@@ -11,7 +11,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Point } from '../../storage/store.js';
 import type { DecodedRecord } from '../flow.js';
 import type { AlertSink, DeliveryResult } from './alerts/sink.js';
-import { type AnomalyKind, Detector, type DetectorOptions } from './detector.js';
+import { type AnomalyKind, type Detection, Detector, type DetectorOptions } from './detector.js';
 import { type EpisodeEvent, type EpisodeOptions, EpisodeTracker } from './episodes.js';
 
 export interface DetectionOptions {
@@ -182,7 +182,7 @@ export class DetectionService {
    */
   tick(now: number): EpisodeEvent[] {
     this.windowStart ??= now - this.options.checkMs;
-    let detections;
+    let detections: Detection[];
     if (now - this.windowStart >= this.options.tickMs - this.options.checkMs / 2) {
       detections = this.detector.evaluate(now, now - this.windowStart);
       this.windowStart = now;
