@@ -7,13 +7,16 @@ import { benchAnalytics } from './analytics.bench.js';
 import { benchAnalyticsCollector } from './analytics-collector.bench.js';
 import { benchApi } from './api.bench.js';
 import { benchDecode } from './decode.bench.js';
+import { benchDetect } from './detect.bench.js';
 import { benchInflux } from './influx.bench.js';
 import type { BenchResult } from './measure.js';
 import { benchRollup } from './rollup.bench.js';
 
+const decoded = benchDecode();
 const results: BenchResult[] = [
-  ...benchDecode(),
+  ...decoded,
   ...(await benchRollup()),
+  ...(await benchDetect(decoded.find((r) => r.name.includes('v9'))?.median)),
   ...(await benchInflux()),
   ...(await benchApi()),
   ...(await benchAnalytics()),

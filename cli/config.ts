@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { analyticsSchema } from '../analytics/jobs/config.js';
 import { ABSTRACT_TYPES } from '../collector/ie/types.js';
+import { detectionSchema } from './detection-config.js';
 
 /*
  * Every number has a maximum the machine can honour, so that `check-config` refuses what `serve`
@@ -163,6 +164,8 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   analytics: analyticsSchema,
+  /** Attack detection and alert sinks (docs/detection.md). */
+  detection: detectionSchema,
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

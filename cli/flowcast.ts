@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, ENVIRONMENT, loadConfig } from './config.js';
 import { decodeFiles } from './decode.js';
 import { evalCommand } from './eval.js';
+import { registerEvalDetect } from './eval-detect.js';
 import { forecastOnce } from './forecast.js';
 import { createLogger } from './logger.js';
 import { parseTarget, replay } from './replay.js';
@@ -149,6 +150,8 @@ program
       if (shown.storage.influx[secret] !== undefined) shown.storage.influx[secret] = '***';
     }
     if (shown.http.apiToken !== undefined) shown.http.apiToken = '***';
+    for (const h of [shown.detection.alertmanager?.headers, shown.detection.webhook?.headers])
+      for (const name of Object.keys(h ?? {})) h![name] = '***';
     process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
   });
 
@@ -160,7 +163,7 @@ program
   .option('-c, --config <file>', 'configuration file (YAML or JSON)')
   .action(async (opts: { config?: string }) => {
     const config = configOrExit(opts.config);
-    const log = createLogger(config.log.level);
+    const log = createLogger(config.log.level, config.log.format);
     const ok = await forecastOnce(config, log, (line) => process.stdout.write(`${line}\n`));
     process.exitCode = ok ? 0 : 1;
   });
@@ -183,5 +186,8 @@ program
       program.error(`flowcast eval: ${(err as Error).message}`);
     }
   });
+
+// `flowcast eval --detect` (cli/eval-detect.ts); after every other command, so it can extend `eval`.
+registerEvalDetect(program);
 
 await program.parseAsync();

@@ -23,6 +23,7 @@ import { InfluxStore } from '../storage/influx/influx-store.js';
 import { registerStoreMetrics } from '../storage/metrics.js';
 import type { Store } from '../storage/store.js';
 import type { Config } from './config.js';
+import { buildDetection } from './detection-config.js';
 import type { Logger } from './logger.js';
 
 export interface Component {
@@ -108,10 +109,16 @@ export function buildService(config: Config, log: Logger): Service {
   const rawFlows = config.storage.rawFlows.enabled
     ? new RawFlowSampler(config.storage.rawFlows.sampleOneIn, (points) => store.write(points))
     : undefined;
+  const detection = buildDetection(config.detection, {
+    log: log.child({ component: 'detection' }),
+    metrics,
+    write: (points) => store.write(points),
+  });
   const sink = (records: readonly DecodedRecord[]): void => {
     const now = Date.now();
     rollup.ingest(records, now);
     rawFlows?.ingest(records, now);
+    detection?.ingest(records, now);
   };
 
   const sampling = new Map(
@@ -192,7 +199,14 @@ export function buildService(config: Config, log: Logger): Service {
     },
   );
 
-  const components: Component[] = [store, rollupService, collector, jobs, http];
+  const components: Component[] = [
+    store,
+    rollupService,
+    ...(detection ? [detection] : []),
+    collector,
+    jobs,
+    http,
+  ];
   const started: Component[] = [];
   return {
     collector,
