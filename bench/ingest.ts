@@ -1,6 +1,6 @@
 /**
  * `npm run bench:ingest -- [--rates 5000,10000,...] [--seconds 3] [--flows 3000]
- * [--receivers flowcast,nfcapd,node] [--template-interval 1000]`: the ingest benchmark of the
+ * [--receivers flowcast,nfcapd,node] [--template-interval 1000] [--profile]`: the ingest benchmark of the
  * throughput issue. Replays softflowd's IPFIX stream (about 30 records per datagram) over loopback
  * at increasing rates, with bench/sender.c built here with the machine's compiler, to `flowcast
  * serve`, to nfcapd and to a bare Node.js socket, each started fresh for every rate, and prints per
@@ -17,6 +17,10 @@
  * The recording's flows carry their capture times (2024), so flowcast's rollup adds them to its
  * current window and counts them late: the same work per record as timely flows.
  *
+ * `--profile` loads bench/ingest/cpu-profiler.ts into flowcast and prints, per rate, the functions
+ * with the most self time while it received (profiling slows it: its loss and CPU figures are then
+ * not comparable).
+ *
  * Not part of `npm test`: a run takes a few minutes and its figures depend on the machine.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -25,6 +29,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { cpuSeconds, describeMachine, loadAverage } from './ingest/proc.js';
+import { topFunctions } from './ingest/profile.js';
 import {
   flowcast,
   nfcapd,
@@ -43,6 +48,7 @@ const { values } = parseArgs({
     flows: { type: 'string', default: '3000' },
     receivers: { type: 'string', default: 'flowcast,nfcapd,node' },
     'template-interval': { type: 'string', default: '1000' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const rates = values.rates.split(',').map(Number);
@@ -81,6 +87,8 @@ interface Row {
   readonly cpu: number;
   readonly wall: number;
   readonly lost: number;
+  /** flowcast's busiest functions while it received (with --profile). */
+  readonly profile: readonly string[] | undefined;
 }
 
 /**
@@ -98,24 +106,53 @@ async function drained(pid: number, ports: readonly number[]): Promise<void> {
   }
 }
 
+/** Stops flowcast's profile (second SIGUSR2) and summarises it once written (at most 10 s). */
+async function stopProfile(pid: number, file: string): Promise<string[]> {
+  process.kill(pid, 'SIGUSR2');
+  for (let waited = 0; waited < 10_000; waited += 100) {
+    await sleep(100);
+    try {
+      return await topFunctions(file);
+    } catch {
+      // not written (completely) yet
+    }
+  }
+  return ['no profile was written'];
+}
+
 async function measure(receiver: Receiver, rate: number, sender: string, streamFile: string): Promise<Row> {
   const work = await mkdtemp(join(tmpdir(), 'flowcast-ingest-run-'));
   try {
-    const running = await receiver.start(work);
+    const profileFile =
+      values.profile && receiver === flowcast ? join(work, 'flowcast.cpuprofile') : undefined;
+    const running = await receiver.start(work, profileFile);
     try {
       await sleep(500); // let start-up work (compilation, first timers) settle before the CPU count
+      await running.beforeSend();
       const cpuBefore = cpuSeconds(running.pid) ?? 0;
+      if (profileFile !== undefined) process.kill(running.pid, 'SIGUSR2');
       const started = performance.now();
       const sent = await send(sender, streamFile, running.port, rate, seconds, templateIntervalMs);
       await drained(running.pid, running.ports);
       const cpu = (cpuSeconds(running.pid) ?? cpuBefore) - cpuBefore;
       const wall = (performance.now() - started) / 1000;
+      const profile = profileFile === undefined ? undefined : await stopProfile(running.pid, profileFile);
       const counts = await running.finish();
       const lost =
         counts.records !== undefined
           ? sent.flowRecords - counts.records
           : sent.data + sent.templates - (counts.datagrams ?? 0);
-      return { rate, receiver: receiver.name, sent, kept: keptRate(sent, seconds), counts, cpu, wall, lost };
+      return {
+        rate,
+        receiver: receiver.name,
+        sent,
+        kept: keptRate(sent, seconds),
+        counts,
+        cpu,
+        wall,
+        lost,
+        profile,
+      };
     } catch (err) {
       await running.kill();
       throw err;
@@ -171,22 +208,31 @@ try {
   const best = new Map<string, number | undefined>();
   for (const receiver of receivers) {
     let highest: number | undefined;
+    let stop = '';
     for (const rate of [...rates].sort((a, b) => a - b)) {
       const row = rows.find((r) => r.rate === rate && r.receiver === receiver.name)!;
-      if (row.lost !== 0 || !row.kept) break;
+      if (!row.kept) stop = `; the sender did not keep ${rate.toLocaleString('en')}/s`;
+      else if (row.lost !== 0) stop = `; lost at ${rate.toLocaleString('en')}/s`;
+      if (stop !== '') break;
       highest = rate;
     }
     best.set(receiver.name, highest);
-    const all =
-      highest !== undefined && highest === Math.max(...rates) ? ' (every rate tested: at least this)' : '';
+    const reached = highest === undefined ? 'none tested' : `${highest.toLocaleString('en')} datagrams/s`;
     console.log(
-      `highest zero-loss rate  ${receiver.name.padEnd(11)} ${highest === undefined ? 'none tested' : `${highest.toLocaleString('en')} datagrams/s`}${all}`,
+      `highest zero-loss rate  ${receiver.name.padEnd(11)} ${reached}${stop === '' ? ' (every rate tested: at least this)' : stop}`,
     );
   }
   const ours = best.get('flowcast');
   const reference = best.get('nfcapd');
   if (ours !== undefined && reference !== undefined) {
     console.log(`flowcast/nfcapd         ${(ours / reference).toFixed(2)}`);
+  }
+  for (const row of rows) {
+    if (row.profile === undefined) continue;
+    console.log(
+      `\nflowcast at ${row.rate.toLocaleString('en')}/s, self time while receiving (idle left out):`,
+    );
+    for (const line of row.profile) console.log(`  ${line}`);
   }
   const unkept = rows.filter((r) => !r.kept);
   if (unkept.length > 0) {

@@ -15,6 +15,7 @@ import { createSocket } from 'node:dgram';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { udpSocketDrops } from '../../collector/socket-drops.js';
 import { FlowcastProcess } from '../../test/support/flowcast-process.js';
@@ -46,6 +47,8 @@ export interface RunningReceiver {
   readonly port: number;
   /** Its UDP ports, for the kernel's counters. */
   readonly ports: readonly number[];
+  /** Called just before the stream starts. */
+  beforeSend(): Promise<void>;
   /** Reads its counts, then stops it. */
   finish(): Promise<ReceiverCounts>;
   /** Stops it at once (error paths). */
@@ -56,7 +59,11 @@ export interface Receiver {
   readonly name: string;
   /** Whether it can run here; a reason when not. */
   unavailable(): string | undefined;
-  start(workDir: string): Promise<RunningReceiver>;
+  /**
+   * Starts it; with `profileFile` (flowcast only) SIGUSR2 then starts and stops a CPU profile that is
+   * written to that file.
+   */
+  start(workDir: string, profileFile?: string): Promise<RunningReceiver>;
 }
 
 /** Datagrams dropped by the kernel at `pid`'s sockets on `ports`. */
@@ -69,26 +76,55 @@ export function waitingBytes(pid: number, ports: readonly number[]): number | un
   return udpSocketDrops({ pid, ports })?.reduce((n, s) => n + s.receiveQueue, 0);
 }
 
+const PROFILER = pathToFileURL(resolve(import.meta.dirname, 'cpu-profiler.ts')).href;
+
+function restore(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
+
 export const flowcast: Receiver = {
   name: 'flowcast',
   unavailable: () => undefined,
-  async start(workDir) {
-    const fc = await FlowcastProcess.start({ dataDir: join(workDir, 'data'), rollupInterval: 60 });
+  async start(workDir, profileFile) {
+    // The child inherits this process's environment at spawn: NODE_OPTIONS is set only around it
+    // (tsx first, so that the profiler hook, TypeScript too, loads).
+    const saved = { options: process.env['NODE_OPTIONS'], file: process.env['BENCH_INGEST_PROFILE'] };
+    if (profileFile !== undefined) {
+      process.env['NODE_OPTIONS'] = `${saved.options ?? ''} --import tsx --import ${PROFILER}`.trim();
+      process.env['BENCH_INGEST_PROFILE'] = profileFile;
+    }
+    let fc: FlowcastProcess;
+    try {
+      fc = await FlowcastProcess.start({ dataDir: join(workDir, 'data'), rollupInterval: 60 });
+    } finally {
+      restore('NODE_OPTIONS', saved.options);
+      restore('BENCH_INGEST_PROFILE', saved.file);
+    }
     const ports = [fc.netflowPort, fc.ipfixPort];
     return {
       pid: fc.pid,
       port: fc.ipfixPort,
       ports,
+      // A scrape resets prom-client's event-loop delay histogram: the maximum read at the end is
+      // then the send window's, not start-up's.
+      beforeSend: async () => {
+        await fc.metrics();
+      },
       async finish() {
         const drops = kernelDrops(fc.pid, ports);
         const peakRss = peakRssBytes(fc.pid);
         const m = await fc.metrics();
         const notes: string[] = [];
+        const lag = m.value('flowcast_process_nodejs_eventloop_lag_max_seconds');
+        notes.push(`event loop delay max ${(lag * 1000).toFixed(0)} ms`);
         const gaps = m.value('flowcast_sequence_gaps_total');
         if (gaps > 0) notes.push(`sequence gaps ${gaps}`);
         const errors = m.value('flowcast_decode_errors_total');
         if (errors > 0) notes.push(`decode errors ${errors}`);
-        const buffer = m.value('flowcast_socket_receive_buffer_bytes') / ports.length;
+        // flowcast's gauge halves Linux's figure (the kernel doubles a request for its bookkeeping):
+        // doubled back here so that the three receivers' notes compare.
+        const buffer = (2 * m.value('flowcast_socket_receive_buffer_bytes')) / ports.length;
         notes.push(`receive buffer ${(buffer / 2 ** 20).toFixed(0)} MiB`);
         const socketDrops = m.value('flowcast_socket_drops_total');
         if (socketDrops !== drops) notes.push(`flowcast_socket_drops_total ${socketDrops}`);
@@ -195,6 +231,7 @@ export const nfcapd: Receiver = {
       pid: child.pid,
       port,
       ports: [port],
+      beforeSend: async () => {},
       async finish() {
         const drops = kernelDrops(child.pid, [port]);
         const peakRss = peakRssBytes(child.pid);
@@ -246,6 +283,7 @@ export const nodeSocket: Receiver = {
       pid: child.pid,
       port,
       ports: [port],
+      beforeSend: async () => {},
       async finish() {
         const drops = kernelDrops(child.pid, [port]);
         const peakRss = peakRssBytes(child.pid);
