@@ -11,7 +11,9 @@ describe('series anomaly detector', () => {
 
   it('stays quiet on noise and reports a level shift once, as one episode with a start and an end', () => {
     const noise = gaussian(3);
-    const detector = new SeriesAnomalyDetector({ quietSamples: 20 });
+    // The likelihood learns a lasting shift within tens of samples (the score falls while it lasts):
+    // the quiet period has to outlast that for the shift to stay one episode.
+    const detector = new SeriesAnomalyDetector({ quietSamples: 150 });
     const events: Array<[number, string, number]> = [];
     for (let t = 0; t < 3000; t++) {
       const value = 100 + noise() * 5 + (t >= 2000 && t < 2100 ? 80 : 0);
@@ -27,8 +29,48 @@ describe('series anomaly detector', () => {
   });
 
   it('scores nothing during warm-up and ignores non-finite input', () => {
+    // 100 samples for the yardsticks, 10 for the first short-term mean, 10 short-term means learnt.
     const detector = new SeriesAnomalyDetector({ warmup: 10 });
-    for (let t = 0; t < 10; t++) expect(detector.update(t === 5 ? 1e9 : 1, 1).score).toBe(0);
+    for (let t = 0; t < 119; t++) expect(detector.update(t === 5 || t === 115 ? 1e9 : 1, 1).score).toBe(0);
     expect(detector.update(Number.NaN, 1)).toEqual({ score: 0 });
+  });
+
+  it('keeps independent normal noise to about one chance episode in 57,000 samples', () => {
+    // 10 series of 20,000 samples: about 3.5 chance episodes expected at the default threshold.
+    let episodes = 0;
+    for (let s = 0; s < 10; s++) {
+      const noise = gaussian(1000 + s);
+      const detector = new SeriesAnomalyDetector();
+      for (let t = 0; t < 20_000; t++)
+        if (detector.update(100 + 5 * noise(), 100).event === 'start') episodes++;
+    }
+    expect(episodes).toBeLessThanOrEqual(12);
+  });
+
+  it('reports a change of spread (the same level, three times the noise) soon after it starts', () => {
+    const noise = gaussian(5);
+    const detector = new SeriesAnomalyDetector();
+    const starts: number[] = [];
+    for (let t = 0; t < 4000; t++) {
+      const r = detector.update(100 + noise() * (t >= 3000 ? 15 : 5), 100);
+      if (r.event === 'start') starts.push(t);
+    }
+    expect(starts.length).toBe(1);
+    expect(starts[0]).toBeGreaterThanOrEqual(3000);
+    expect(starts[0]).toBeLessThan(3030);
+  });
+
+  it('learns a heavy-tailed series: its everyday spikes are not reported, a lasting shift is', () => {
+    const noise = gaussian(9);
+    const detector = new SeriesAnomalyDetector();
+    const starts: number[] = [];
+    for (let t = 0; t < 6000; t++) {
+      // Student-t with 3 degrees of freedom: a spike of six yardsticks or more every few hundred samples.
+      const chi = (noise() ** 2 + noise() ** 2 + noise() ** 2) / 3;
+      const value = 100 + (5 * noise()) / Math.sqrt(chi) + (t >= 5000 ? 60 : 0);
+      if (detector.update(value, 100).event === 'start') starts.push(t);
+    }
+    expect(starts.filter((t) => t < 5000).length).toBeLessThanOrEqual(1);
+    expect(starts.some((t) => t >= 5000 && t < 5010)).toBe(true);
   });
 });

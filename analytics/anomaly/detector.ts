@@ -1,13 +1,27 @@
 /**
- * Series anomalies, online: each new sample's residual against what was expected (the seasonal
- * forecast in production; a short moving level when no forecast exists) is scored robustly against
- * the recent residuals (median and MAD, so that one spike does not widen the yardstick), squared
- * and summed over `shortWindow` samples (one by default), and turned into a chi-square tail
- * probability, in the manner of NAB's best detectors (a likelihood rather than a raw error). The
- * score is -log10 of that probability over 5, capped at 1: 0.8 means a residual this unusual is
- * expected about once in 10,000 samples, 0.95 (the default threshold) once in 55,000, which keeps
- * 2,000 series at 5-minute steps to about ten chance episodes a day. No score is given before the
- * yardstick's window is full (`warmup`).
+ * Series anomalies, online, one sample at a time with bounded memory per series.
+ *
+ * Two views of each sample are scored: its residual against what was expected (the seasonal
+ * forecast in production; a short moving level when no forecast exists), which catches what breaks
+ * the series' own pattern, and the value itself, which catches a shift of the series' distribution
+ * (a level or range it has not shown recently). Each view is standardised robustly against its last
+ * `window` samples (median and MAD, so that one spike does not widen the yardstick) and turned into
+ * a surprise, -ln of its two-sided normal tail probability (about z²/2, capped at 50).
+ *
+ * Surprise alone is not a calibrated score: a series with heavy tails is surprising every day. So,
+ * as Numenta's anomaly likelihood does with HTM's raw scores, the mean surprise of the last
+ * `shortWindow` samples is compared with its own long-run distribution, a running Gaussian (mean and
+ * variance, exponentially weighted over about `longWindow` samples): the tail probability of the
+ * short-term mean is what a series of that kind makes of a moment like this one. The two views'
+ * probabilities are combined by Bonferroni (twice the smaller), and the score is -log10 of that
+ * probability over `SCORE_DECADES`, capped at 1.
+ * The Gaussian is optimistic in the far tail (a mean of surprises is skewed to the right), so the
+ * probability is not taken at its word: the scale was set by simulation on independent normal noise
+ * (the null model), where a score of 0.95 (the default threshold) starts one chance episode in
+ * about 57,000 samples, which keeps 2,000 series at 5-minute steps to about ten chance episodes a
+ * day (the unit test checks it). Series with heavier tails than normal noise have more.
+ * No score is given before `warmup` short-term means have been learnt (about
+ * 100 + `shortWindow` + `warmup` samples).
  * Episodes: a score at or above the threshold starts one; it is not reported again until the score
  * stays below the threshold for `quietSamples` samples, when it ends.
  */
@@ -15,23 +29,37 @@
 export interface DetectorOptions {
   /** Score at or above which an episode starts (0..1). */
   readonly threshold?: number;
-  /** Residuals kept for the median and MAD. */
+  /** Samples kept for the median and MAD of each view. */
   readonly window?: number;
-  /** Samples averaged into the short-term residual. */
+  /** Samples whose surprise is averaged into the short-term mean. */
   readonly shortWindow?: number;
+  /** Memory, in samples, of the long-run mean and variance of the short-term mean. */
+  readonly longWindow?: number;
   /** Samples below the threshold that end an episode. */
   readonly quietSamples?: number;
-  /** Samples seen before any score is given. */
+  /** Short-term means learnt before any score is given. */
   readonly warmup?: number;
 }
 
 export const DETECTOR_DEFAULTS = {
   threshold: 0.95,
-  window: 600,
-  shortWindow: 1,
+  window: 300,
+  shortWindow: 10,
+  longWindow: 8640,
   quietSamples: 288,
-  warmup: 600,
+  warmup: 300,
 } as const;
+
+/** Samples a view needs before its median and MAD are used. */
+const MIN_HISTORY = 100;
+/** Largest surprise one sample contributes (a normal tail of about e^-50, z ≈ 10). */
+const MAX_SURPRISE = 50;
+/**
+ * Decades of improbability that make a score of 1. On independent normal noise the default threshold
+ * 0.95 (about 1e-8.5 nominal) starts one chance episode in about 57,000 samples (simulated: 1.5
+ * million samples over 80 series).
+ */
+export const SCORE_DECADES = 9;
 
 export type EpisodeEvent = 'start' | 'update' | 'end';
 
@@ -60,20 +88,102 @@ function median(values: Float64Array): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-export class SeriesAnomalyDetector {
-  private readonly o: Required<DetectorOptions>;
-  private readonly residuals: Float64Array;
-  private readonly recent: Float64Array;
-  private count = 0;
-  private inEpisode = false;
-  private quiet = 0;
+/** A robust yardstick over the last samples: the z of a new sample against their median and MAD. */
+class Yardstick {
+  private readonly kept: Float64Array;
+  private n = 0;
   private centre = 0;
   private spread = 0;
 
+  constructor(size: number) {
+    this.kept = new Float64Array(size);
+  }
+
+  /** The robust z of `x` against the samples before it (undefined while too few), then learns `x`. */
+  next(x: number): number | undefined {
+    let z: number | undefined;
+    if (this.n >= Math.min(MIN_HISTORY, this.kept.length)) {
+      // Refresh every few samples: median and MAD cost a sort of the window.
+      if (this.n % 8 === 0 || this.spread === 0) {
+        const kept = this.kept.subarray(0, Math.min(this.n, this.kept.length));
+        this.centre = median(kept);
+        const dev = kept.map((v) => Math.abs(v - this.centre));
+        this.spread = 1.4826 * median(dev);
+        if (this.spread === 0) {
+          let s = 0;
+          for (const d of dev) s += d;
+          this.spread = s / Math.max(1, dev.length) || Number.EPSILON;
+        }
+      }
+      z = (x - this.centre) / this.spread;
+    }
+    this.kept[this.n % this.kept.length] = x;
+    this.n++;
+    return z;
+  }
+}
+
+/**
+ * Anomaly likelihood of one view: the tail probability of the mean surprise of the last samples
+ * against the running Gaussian of that mean.
+ */
+class Likelihood {
+  private readonly recent: Float64Array;
+  private n = 0;
+  private sum = 0;
+  private learnt = 0;
+  private mean = 0;
+  private variance = 0;
+
+  constructor(
+    shortWindow: number,
+    private readonly longWindow: number,
+    private readonly warmup: number,
+  ) {
+    this.recent = new Float64Array(shortWindow);
+  }
+
+  /** The tail probability for this z (undefined during warm-up), then learns it. */
+  next(z: number): number | undefined {
+    const surprise = Math.min(MAX_SURPRISE, -Math.log(Math.max(1e-300, 2 * normalTail(Math.abs(z)))));
+    const k = this.recent.length;
+    const i = this.n % k;
+    if (this.n >= k) this.sum -= this.recent[i]!;
+    this.recent[i] = surprise;
+    this.sum += surprise;
+    this.n++;
+    if (this.n < k) return undefined;
+    const short = this.sum / k;
+    const tail =
+      this.learnt >= this.warmup && this.variance > 0
+        ? normalTail((short - this.mean) / Math.sqrt(this.variance))
+        : undefined;
+    // Running mean and variance: the plain average at first, then exponentially weighted.
+    this.learnt++;
+    const a = Math.max(1 / this.longWindow, 1 / this.learnt);
+    const d = short - this.mean;
+    this.mean += a * d;
+    this.variance = (1 - a) * (this.variance + a * d * d);
+    return tail;
+  }
+}
+
+export class SeriesAnomalyDetector {
+  private readonly o: Required<DetectorOptions>;
+  private readonly residualYardstick: Yardstick;
+  private readonly valueYardstick: Yardstick;
+  private readonly residualLikelihood: Likelihood;
+  private readonly valueLikelihood: Likelihood;
+  private inEpisode = false;
+  private quiet = 0;
+
   constructor(options: DetectorOptions = {}) {
     this.o = { ...DETECTOR_DEFAULTS, ...options };
-    this.residuals = new Float64Array(this.o.window);
-    this.recent = new Float64Array(this.o.shortWindow);
+    const { window, shortWindow, longWindow, warmup } = this.o;
+    this.residualYardstick = new Yardstick(window);
+    this.valueYardstick = new Yardstick(window);
+    this.residualLikelihood = new Likelihood(shortWindow, longWindow, warmup);
+    this.valueLikelihood = new Likelihood(shortWindow, longWindow, warmup);
   }
 
   get episodeOpen(): boolean {
@@ -84,35 +194,18 @@ export class SeriesAnomalyDetector {
   update(value: number, expected: number): Scored {
     const r = value - expected;
     if (!Number.isFinite(r)) return { score: 0 };
-    const { window, shortWindow, warmup, threshold } = this.o;
-    this.recent[this.count % shortWindow] = r;
+    const zr = this.residualYardstick.next(r);
+    const zv = this.valueYardstick.next(value);
+    const pr = zr === undefined ? undefined : this.residualLikelihood.next(zr);
+    const pv = zv === undefined ? undefined : this.valueLikelihood.next(zv);
     let score = 0;
-    if (this.count >= warmup) {
-      // Refresh the yardstick every few samples: median and MAD cost a sort of the window.
-      if (this.count % 8 === 0 || this.spread === 0) {
-        const kept = this.residuals.subarray(0, Math.min(this.count, window));
-        this.centre = median(kept);
-        const dev = kept.map((v) => Math.abs(v - this.centre));
-        this.spread = 1.4826 * median(dev);
-        if (this.spread === 0) {
-          let s = 0;
-          for (const d of dev) s += d;
-          this.spread = s / Math.max(1, dev.length) || Number.EPSILON;
-        }
-      }
-      // The sum of k squared standardised residuals is chi-square with k degrees of freedom under
-      // the normal model; Wilson–Hilferty turns it into a normal deviate for the tail probability.
-      let sum = 0;
-      for (let i = 0; i < shortWindow; i++) sum += ((this.recent[i]! - this.centre) / this.spread) ** 2;
-      const k = shortWindow;
-      const z = (Math.cbrt(sum / k) - (1 - 2 / (9 * k))) / Math.sqrt(2 / (9 * k));
-      const tail = Math.max(1e-300, normalTail(z));
-      score = Math.min(1, -Math.log10(tail) / 5);
+    if (pr !== undefined || pv !== undefined) {
+      const views = (pr === undefined ? 0 : 1) + (pv === undefined ? 0 : 1);
+      const p = Math.min(1, views * Math.min(pr ?? 1, pv ?? 1));
+      score = Math.min(1, -Math.log10(Math.max(1e-300, p)) / SCORE_DECADES);
     }
-    this.residuals[this.count % window] = r;
-    this.count++;
     let event: EpisodeEvent | undefined;
-    if (score >= threshold) {
+    if (score >= this.o.threshold) {
       this.quiet = 0;
       if (!this.inEpisode) {
         this.inEpisode = true;
