@@ -271,32 +271,49 @@ export class FlowcastProcess {
   /**
    * Asks for `/api/v1/health` every `everyMs` (one request at a time) and samples RSS with it, until
    * the returned `stop()`; a request that fails or times out (5 s) counts as a failure and as 5 s.
+   * The requests come from a child process of their own: a test that sends a flood from this
+   * process stalls its own event loop, and timing the answers here would count that stall too.
    */
   watch(everyMs = 50): { stop(): Promise<WatchSummary> } {
-    const latencies: number[] = [];
-    let failures = 0;
     let peakRss = 0;
     let running = true;
-    const loop = (async () => {
+    const rssLoop = (async () => {
       while (running && this.running) {
         const rss = this.rssBytes();
         if (rss !== undefined) peakRss = Math.max(peakRss, rss);
-        try {
-          const h = await this.health();
-          latencies.push(h.ms);
-          if (h.status !== 200) failures++;
-        } catch {
-          failures++;
-          latencies.push(5000);
-        }
         await sleep(everyMs);
       }
     })();
+    const prober = spawn(process.execPath, ['--input-type=module', '-e', HEALTH_PROBE], {
+      env: {
+        ...process.env,
+        PROBE_URL: `http://127.0.0.1:${this.httpPort}/api/v1/health`,
+        PROBE_EVERY_MS: String(everyMs),
+      },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    live.add(prober);
+    let out = '';
+    prober.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const exited = new Promise<void>((resolve) => prober.once('close', () => resolve()));
     return {
       stop: async () => {
         running = false;
-        await loop;
-        const sorted = [...latencies].sort((a, b) => a - b);
+        await rssLoop;
+        prober.kill('SIGTERM');
+        await exited;
+        live.delete(prober);
+        const latencies: number[] = [];
+        let failures = 0;
+        for (const line of out.split('\n')) {
+          if (line === '') continue;
+          const [ms, ok] = line.split(' ');
+          latencies.push(Number(ms));
+          if (ok !== '1') failures++;
+        }
+        const sorted = latencies.sort((a, b) => a - b);
         return {
           samples: sorted.length,
           failures,
@@ -377,6 +394,24 @@ export class FlowcastProcess {
     this.other += `${text}\n`;
   }
 }
+
+/** The health prober's program: one request at a time, each printed as `<ms> <1 if 200>`. */
+const HEALTH_PROBE = `
+const url = process.env.PROBE_URL;
+const every = Number(process.env.PROBE_EVERY_MS);
+for (;;) {
+  const t = performance.now();
+  let ok = '0';
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    await res.arrayBuffer();
+    ok = res.status === 200 ? '1' : '0';
+  } catch {}
+  const ms = ok === '1' ? performance.now() - t : Math.max(5000, performance.now() - t);
+  process.stdout.write(ms.toFixed(1) + ' ' + ok + '\\n');
+  await new Promise((r) => setTimeout(r, every));
+}
+`;
 
 /** What {@link FlowcastProcess.watch} saw. */
 export interface WatchSummary {
