@@ -3,12 +3,14 @@
  * Not part of `npm test`: speed is measured here, never asserted in tests.
  */
 import { cpus } from 'node:os';
+import { benchApi } from './api.bench.js';
 import { benchDecode } from './decode.bench.js';
 import { benchInflux } from './influx.bench.js';
 import type { BenchResult } from './measure.js';
 import { benchRollup } from './rollup.bench.js';
 
 const results: BenchResult[] = [...benchDecode(), ...(await benchRollup()), ...(await benchInflux())];
+results.push(...(await benchApi()));
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`flowcast benchmarks — node ${process.version}, ${cpus().length} cores (${cpu}); medians\n`);

@@ -102,13 +102,28 @@ export const configSchema = z.strictObject({
     .prefault({}),
   http: z
     .strictObject({
+      /** Unset: the collector's bind address (collector.bind). */
       bind: z
         .string()
         .refine((s) => isIP(s) !== 0, 'must be an IPv4 or IPv6 address')
-        .default('0.0.0.0'),
+        .optional(),
       port: port.default(8080),
       /** Bearer token the API requires; unset means no authentication. */
       apiToken: z.string().min(1).optional(),
+      /** API section (api/app.ts, api/server.ts): what may go without the token, CORS, limits, timeouts. */
+      publicMetrics: z.boolean().default(false),
+      publicDocs: z.boolean().default(false),
+      corsOrigins: z
+        .array(
+          z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be an origin such as https://grafana.example.com'),
+        )
+        .max(100)
+        .default([]),
+      rateLimit: z.number().int().min(0).max(1_000_000).default(600),
+      maxBodyBytes: z.number().int().min(1024).max(1_048_576).default(16_384),
+      headersTimeout: z.number().min(1).max(600).default(10),
+      requestTimeout: z.number().min(1).max(3600).default(30),
+      keepAliveTimeout: z.number().min(0.1).max(600).default(5),
     })
     .prefault({}),
   storage: z
@@ -168,6 +183,7 @@ export const ENVIRONMENT: ReadonlyArray<{
   { name: 'FLOWCAST_BIND', path: ['collector', 'bind'], type: 'string' },
   { name: 'FLOWCAST_HTTP_PORT', path: ['http', 'port'], type: 'number' },
   { name: 'FLOWCAST_API_TOKEN', path: ['http', 'apiToken'], type: 'string' },
+  { name: 'FLOWCAST_HTTP_BIND', path: ['http', 'bind'], type: 'string' },
   { name: 'FLOWCAST_DATA_DIR', path: ['storage', 'dataDir'], type: 'string' },
   { name: 'FLOWCAST_ROLLUP_INTERVAL', path: ['storage', 'rollupInterval'], type: 'number' },
   { name: 'FLOWCAST_INFLUX_URL', path: ['storage', 'influx', 'url'], type: 'string' },
@@ -249,5 +265,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     });
     throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}:\n  ${problems.join('\n  ')}`);
   }
+  // The API listens where the collector does unless told otherwise (shown so by check-config).
+  parsed.data.http.bind ??= parsed.data.collector.bind;
   return parsed.data;
 }

@@ -171,16 +171,34 @@ export function buildService(config: Config, log: Logger): Service {
   state = collector.state;
   registerRollupMetrics(metrics, rollup);
 
-  const http = new HttpServer(config.http, {
-    log: log.child({ component: 'http' }),
-    metrics,
-    health: () => ({
-      exporters: collector.state.exporters.size,
-      queue: collector.queue.length,
-      store: store instanceof InfluxStore ? 'influxdb' : 'embedded',
-      spooledPoints: store.stats.spoolPoints,
-    }),
-  });
+  const h = config.http;
+  const http = new HttpServer(
+    {
+      bind: h.bind ?? c.bind,
+      port: h.port,
+      ...(h.apiToken !== undefined && { apiToken: h.apiToken }),
+      publicMetrics: h.publicMetrics,
+      publicDocs: h.publicDocs,
+      corsOrigins: h.corsOrigins,
+      rateLimitPerMinute: h.rateLimit,
+      maxBodyBytes: h.maxBodyBytes,
+      headersTimeoutMs: h.headersTimeout * 1000,
+      requestTimeoutMs: h.requestTimeout * 1000,
+      responseTimeoutMs: h.requestTimeout * 1000,
+      keepAliveTimeoutMs: h.keepAliveTimeout * 1000,
+      rollupIntervalSeconds: config.storage.rollupInterval,
+    },
+    {
+      log: log.child({ component: 'http' }),
+      metrics,
+      store,
+      state: collector.state,
+      collectorHealth: () => ({
+        queue: collector.queue.length,
+        store: store instanceof InfluxStore ? 'influxdb' : 'embedded',
+      }),
+    },
+  );
 
   const components: Component[] = [store, rollupService, collector, http];
   const started: Component[] = [];

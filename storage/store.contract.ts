@@ -356,6 +356,26 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
       ]);
     });
 
+    it('sums traffic per interface and direction over a range', async () => {
+      // By hand from trafficPoints(): A/1/in 100+200+…+600, A/1/out 10+…+60, A/2/in 3 × 1000, B/1/in 6 × 5.
+      expect(await store.interfaceTotals({ from: T0, to: k(6) })).toEqual([
+        { exporter: A, ifIndex: 1, direction: 'in', bytes: 2100, packets: 21, flows: 6 },
+        { exporter: A, ifIndex: 1, direction: 'out', bytes: 210, packets: 6, flows: 6 },
+        { exporter: A, ifIndex: 2, direction: 'in', bytes: 3000, packets: 30, flows: 6 },
+        { exporter: B, ifIndex: 1, direction: 'in', bytes: 30, packets: 6, flows: 6 },
+      ]);
+      expect(await store.interfaceTotals({ from: k(4), to: k(6), exporter: A })).toEqual([
+        { exporter: A, ifIndex: 1, direction: 'in', bytes: 1100, packets: 11, flows: 2 },
+        { exporter: A, ifIndex: 1, direction: 'out', bytes: 110, packets: 2, flows: 2 },
+        { exporter: A, ifIndex: 2, direction: 'in', bytes: 1000, packets: 10, flows: 2 },
+      ]);
+      expect(await store.interfaceTotals({ from: k(6), to: k(60) })).toEqual([]);
+    });
+
+    it('lists the series that have forecasts', async () => {
+      expect(await store.forecastSeries()).toEqual(['traffic/192.0.2.1/1/in', 'traffic/192.0.2.1/1/out']);
+    });
+
     it('lists exporters with the time of their last collector point', async () => {
       expect(await store.exporters()).toEqual([
         { exporter: A, lastSeen: k(5) },
@@ -448,6 +468,15 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
           normalise([scan]),
         );
         expect(await store.anomalies({ from: T0, to: k(6), kind: 'ddos' })).toEqual([]);
+      });
+
+      it('filters by exporter', async () => {
+        expect((await store.anomalies({ from: T0, to: k(6), exporter: B })).map((r) => r['kind'])).toEqual([
+          'syn_flood',
+        ]);
+        expect(
+          (await store.anomalies({ from: T0, to: k(6), exporter: A, kind: 'scan' })).map((r) => r['subject']),
+        ).toEqual(['10.0.0.9']);
       });
     });
 
@@ -555,6 +584,34 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
       expect(
         await store.traffic({ from: time, to: time + MIN, stepSeconds: 60, exporter: 'odd\\one' }),
       ).toEqual([{ time, bytes: 9, packets: 1, flows: 1 }]);
+    });
+
+    it('treats injection attempts in every string a caller passes as plain values', async () => {
+      const attempts = [
+        "' OR '1'='1",
+        "x' OR 1=1 --",
+        '" OR ""="',
+        "'; DROP TABLE traffic; --",
+        'a\' ; DROP MEASUREMENT "traffic"; SELECT * FROM "traffic" WHERE \'a\'=\'a',
+        "192.0.2.1' OR exporter =~ /.*/ --",
+        "\\'",
+      ];
+      const range = { from: T0, to: k(6) };
+      for (const bad of attempts) {
+        expect(await store.traffic({ ...range, stepSeconds: 60, exporter: bad }), bad).toEqual([]);
+        expect(await store.topTalkers({ ...range, side: 'src', exporter: bad, limit: 10 }), bad).toEqual([]);
+        expect(await store.protocols({ ...range, exporter: bad }), bad).toEqual([]);
+        expect(await store.interfaceTotals({ ...range, exporter: bad }), bad).toEqual([]);
+        expect(await store.forecasts({ series: bad }), bad).toEqual([]);
+        expect(await store.anomalies({ ...range, kind: bad }), bad).toEqual([]);
+        expect(await store.anomalies({ ...range, exporter: bad }), bad).toEqual([]);
+        expect(await store.rows(bad, range), bad).toEqual([]);
+      }
+      // Nothing was dropped or changed by any of them.
+      expect(await store.traffic({ ...range, stepSeconds: 360 })).toEqual([
+        { time: k(0), bytes: 5340, packets: 63, flows: 24 },
+      ]);
+      expect(await store.forecastSeries()).toHaveLength(2);
     });
 
     it('keeps the data across stop and start', async () => {

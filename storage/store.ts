@@ -53,6 +53,17 @@ export interface ProtocolTotal {
   readonly flows: number;
 }
 
+/** Traffic of one interface and direction summed over a range. */
+export interface InterfaceTotal {
+  readonly exporter: string;
+  readonly ifIndex: number;
+  /** `in`, `out`, or '' when the point had no direction. */
+  readonly direction: string;
+  readonly bytes: number;
+  readonly packets: number;
+  readonly flows: number;
+}
+
 export interface ExporterInfo {
   readonly exporter: string;
   /** Unix milliseconds of the last collector point. */
@@ -104,12 +115,16 @@ export interface Store {
   traffic(q: TrafficQuery): Promise<TrafficSample[]>;
   topTalkers(q: TimeRange & { side: 'src' | 'dst'; exporter?: string; limit: number }): Promise<TopTalker[]>;
   protocols(q: TimeRange & { exporter?: string }): Promise<ProtocolTotal[]>;
+  /** `traffic` summed per (exporter, ifIndex, direction) over a range, ordered by those keys. */
+  interfaceTotals(q: TimeRange & { exporter?: string }): Promise<InterfaceTotal[]>;
   exporters(): Promise<ExporterInfo[]>;
   interfaces(): Promise<InterfaceRef[]>;
   forecasts(q: { series: string; from?: number; to?: number }): Promise<ForecastSample[]>;
+  /** The `series` keys that have forecast points, sorted. */
+  forecastSeries(): Promise<string[]>;
   /** The latest `capacity` point per (exporter, ifIndex, direction). */
   capacity(): Promise<Row[]>;
-  anomalies(q: TimeRange & { kind?: string }): Promise<Row[]>;
+  anomalies(q: TimeRange & { kind?: string; exporter?: string }): Promise<Row[]>;
   /** Raw rows of one measurement over a range (used by tests and the evaluation harness). */
   rows(measurement: string, q: TimeRange): Promise<Row[]>;
 }

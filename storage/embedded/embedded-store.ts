@@ -20,6 +20,7 @@ import type {
   ExporterInfo,
   ForecastSample,
   InterfaceRef,
+  InterfaceTotal,
   Point,
   ProtocolTotal,
   Row,
@@ -304,6 +305,34 @@ export class EmbeddedStore implements Store {
     }));
   }
 
+  async interfaceTotals(q: TimeRange & { exporter?: string }): Promise<InterfaceTotal[]> {
+    const params: DuckDBValue[] = [];
+    const filter = where(
+      params,
+      [
+        ['time', '>=', ms(q.from)],
+        ['time', '<', ms(q.to)],
+        ['exporter', '=', q.exporter],
+      ],
+      'exporter IS NOT NULL',
+      'TRY_CAST("ifIndex" AS BIGINT) IS NOT NULL',
+    );
+    const rows = await this.query(
+      `SELECT exporter, TRY_CAST("ifIndex" AS BIGINT) AS "ifIndex", coalesce(direction, '') AS direction,
+         coalesce(sum(bytes), 0) AS bytes, coalesce(sum(packets), 0) AS packets, coalesce(sum(flows), 0) AS flows
+       FROM traffic ${filter} GROUP BY ALL ORDER BY exporter, "ifIndex", direction`,
+      params,
+    );
+    return rows.map((r) => ({
+      exporter: text(r['exporter']),
+      ifIndex: num(r['ifIndex']),
+      direction: text(r['direction']),
+      bytes: num(r['bytes']),
+      packets: num(r['packets']),
+      flows: num(r['flows']),
+    }));
+  }
+
   async exporters(): Promise<ExporterInfo[]> {
     const rows = await this.query(
       'SELECT exporter, max(time) AS last FROM collector WHERE exporter IS NOT NULL GROUP BY exporter ORDER BY exporter',
@@ -347,6 +376,14 @@ export class EmbeddedStore implements Store {
     }));
   }
 
+  async forecastSeries(): Promise<string[]> {
+    const rows = await this.query(
+      'SELECT DISTINCT series FROM forecast WHERE series IS NOT NULL ORDER BY series',
+      [],
+    );
+    return rows.map((r) => text(r['series']));
+  }
+
   async capacity(): Promise<Row[]> {
     const table = this.table('capacity');
     const rows = await this.query(
@@ -358,13 +395,14 @@ export class EmbeddedStore implements Store {
     return rows.map((r) => toRow(table, r));
   }
 
-  async anomalies(q: TimeRange & { kind?: string }): Promise<Row[]> {
+  async anomalies(q: TimeRange & { kind?: string; exporter?: string }): Promise<Row[]> {
     const table = this.table('anomaly');
     const params: DuckDBValue[] = [];
     const filter = where(params, [
       ['time', '>=', ms(q.from)],
       ['time', '<', ms(q.to)],
       ['kind', '=', q.kind],
+      ['exporter', '=', q.exporter],
     ]);
     const rows = await this.query(`SELECT * FROM anomaly ${filter} ORDER BY time`, params);
     return rows.map((r) => toRow(table, r));

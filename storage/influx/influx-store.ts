@@ -12,6 +12,7 @@ import type {
   ExporterInfo,
   ForecastSample,
   InterfaceRef,
+  InterfaceTotal,
   Point,
   ProtocolTotal,
   Row,
@@ -92,6 +93,9 @@ function rowsOf(series: QuerySeries): Record<string, Cell>[] {
     return row;
   });
 }
+
+/** Orders strings by UTF-16 code units, as the embedded store's ORDER BY does for these keys. */
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 const num = (value: Cell | undefined): number => (typeof value === 'number' ? value : 0);
 const text = (value: Cell | undefined): string => (typeof value === 'string' ? value : '');
@@ -256,6 +260,32 @@ export class InfluxStore implements Store {
       );
   }
 
+  async interfaceTotals(q: TimeRange & { exporter?: string }): Promise<InterfaceTotal[]> {
+    const conditions = [...timeRange(q), ...tagEquals({ exporter: q.exporter })];
+    const series = await this.select(
+      `SELECT sum("bytes") AS "bytes", sum("packets") AS "packets", sum("flows") AS "flows" FROM "traffic"${where(conditions)} GROUP BY "exporter", "ifIndex", "direction"`,
+    );
+    const totals: InterfaceTotal[] = [];
+    for (const r of series.flatMap(rowsOf)) {
+      const exporter = text(r['exporter']);
+      const ifIndexText = text(r['ifIndex']);
+      const ifIndex = Number(ifIndexText);
+      if (exporter === '' || ifIndexText === '' || !Number.isSafeInteger(ifIndex)) continue;
+      totals.push({
+        exporter,
+        ifIndex,
+        direction: text(r['direction']),
+        bytes: num(r['bytes']),
+        packets: num(r['packets']),
+        flows: num(r['flows']),
+      });
+    }
+    return totals.sort(
+      (a, b) =>
+        byCodeUnit(a.exporter, b.exporter) || a.ifIndex - b.ifIndex || byCodeUnit(a.direction, b.direction),
+    );
+  }
+
   async exporters(): Promise<ExporterInfo[]> {
     const series = await this.select('SELECT last("packets") FROM "collector" GROUP BY "exporter"');
     return series
@@ -299,6 +329,15 @@ export class InfluxStore implements Store {
       .sort((a, b) => a.time - b.time);
   }
 
+  async forecastSeries(): Promise<string[]> {
+    const series = await this.select('SHOW TAG VALUES FROM "forecast" WITH KEY = "series"');
+    return series
+      .flatMap(rowsOf)
+      .map((r) => text(r['value']))
+      .filter((key) => key !== '')
+      .sort(byCodeUnit);
+  }
+
   async capacity(): Promise<Row[]> {
     const series = await this.select(
       'SELECT * FROM "capacity" GROUP BY "exporter", "ifIndex", "direction" ORDER BY time DESC LIMIT 1',
@@ -314,8 +353,8 @@ export class InfluxStore implements Store {
       );
   }
 
-  async anomalies(q: TimeRange & { kind?: string }): Promise<Row[]> {
-    const conditions = [...timeRange(q), ...tagEquals({ kind: q.kind })];
+  async anomalies(q: TimeRange & { kind?: string; exporter?: string }): Promise<Row[]> {
+    const conditions = [...timeRange(q), ...tagEquals({ kind: q.kind, exporter: q.exporter })];
     return this.rowsWhere('anomaly', conditions);
   }
 

@@ -165,7 +165,7 @@ export class FlowcastProcess {
    * resolves once it logged "flowcast started", with the ports it bound.
    */
   static async start(options: FlowcastOptions): Promise<FlowcastProcess> {
-    // FLOWCAST_HTTP_BIND does not exist: the HTTP bind address comes from a config file.
+    // The HTTP bind address from a config file: --config is exercised too.
     const configDir = await mkdtemp(join(tmpdir(), 'flowcast-e2e-config-'));
     const configFile = join(configDir, 'flowcast.yaml');
     const sections: Record<string, Record<string, unknown>> = { http: { bind: '127.0.0.1' } };
