@@ -6,6 +6,7 @@
 #   influxdb   a real InfluxDB 1.6 server the storage tests start on loopback ports
 #   docker-compose  validates docker-compose.yml offline (`docker-compose config`, no daemon)
 #   prometheus a real Prometheus the dashboard tests run every PromQL panel and alert against
+#   chromium   the browser the web console's tests drive headless (playwright-core, no download)
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
 
@@ -16,6 +17,7 @@ command -v pmacctd >/dev/null 2>&1 || [ -x /usr/sbin/pmacctd ] || need+=(pmacct)
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "test dependencies present: tshark, softflowd, pmacctd, influxd"
