@@ -250,34 +250,55 @@ interface ChartState {
   readonly inPixels: number;
 }
 
-async function chartState(page: Page, name: string): Promise<ChartState> {
+/**
+ * What chart `name` holds and draws; `since` (Unix ms) counts only the pixels drawn from that time
+ * on (right of its position on the time axis).
+ */
+async function chartState(page: Page, name: string, since?: number): Promise<ChartState> {
   const handle = page.locator(`[data-chart="${name}"]`).first();
   await handle.locator('canvas').waitFor({ timeout: 15_000 });
-  return handle.evaluate((el, color) => {
-    const u = (
-      el as unknown as { uplot?: { data: ArrayLike<number | null>[]; series: { label?: string }[] } }
-    ).uplot;
-    if (u === undefined) throw new Error('no chart on the element');
-    const canvas = el.querySelector('canvas')!;
-    const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-    let inPixels = 0;
-    for (let i = 0; i < pixels.length; i += 4) {
-      const near =
-        Math.abs(pixels[i]! - color[0]) < 24 &&
-        Math.abs(pixels[i + 1]! - color[1]) < 24 &&
-        Math.abs(pixels[i + 2]! - color[2]) < 24 &&
-        pixels[i + 3]! > 200;
-      if (near) inPixels++;
-    }
-    return {
-      times: Array.from(u.data[0] as ArrayLike<number>),
-      series: u.series.slice(1).map((s, i) => ({
-        label: String(s.label ?? ''),
-        values: Array.from(u.data[i + 1] as ArrayLike<number | null>),
-      })),
-      inPixels,
-    };
-  }, IN_COLOR);
+  return handle.evaluate(
+    (el, [color, since]) => {
+      const u = (
+        el as unknown as {
+          uplot?: {
+            data: ArrayLike<number | null>[];
+            series: { label?: string }[];
+            valToPos(value: number, scale: string, canvasPixels: boolean): number;
+          };
+        }
+      ).uplot;
+      if (u === undefined) throw new Error('no chart on the element');
+      const canvas = el.querySelector('canvas')!;
+      // Read from a copy: reading the chart's own canvas again and again makes Chromium warn.
+      const copy = canvas.ownerDocument.createElement('canvas');
+      copy.width = canvas.width;
+      copy.height = canvas.height;
+      const context = copy.getContext('2d', { willReadFrequently: true })!;
+      context.drawImage(canvas, 0, 0);
+      const pixels = context.getImageData(0, 0, copy.width, copy.height).data;
+      let inPixels = 0;
+      const left = since === null ? 0 : Math.floor(u.valToPos(since / 1000, 'x', true));
+      for (let i = 0; i < pixels.length; i += 4) {
+        if ((i / 4) % canvas.width < left) continue;
+        const near =
+          Math.abs(pixels[i]! - color[0]) < 24 &&
+          Math.abs(pixels[i + 1]! - color[1]) < 24 &&
+          Math.abs(pixels[i + 2]! - color[2]) < 24 &&
+          pixels[i + 3]! > 200;
+        if (near) inPixels++;
+      }
+      return {
+        times: Array.from(u.data[0] as ArrayLike<number>),
+        series: u.series.slice(1).map((s, i) => ({
+          label: String(s.label ?? ''),
+          values: Array.from(u.data[i + 1] as ArrayLike<number | null>),
+        })),
+        inPixels,
+      };
+    },
+    [IN_COLOR, since ?? null] as const,
+  );
 }
 
 describe.skipIf(!hasChromium)('the web console in Chromium, after a replay into flowcast serve', () => {
@@ -322,7 +343,12 @@ describe.skipIf(!hasChromium)('the web console in Chromium, after a replay into 
       20_000,
     );
     browser = await chromium.launch({ executablePath: CHROMIUM!, headless: true, args: ['--no-sandbox'] });
-    context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
+    // A zone an hour east of UTC in November, so local and UTC times differ.
+    context = await browser.newContext({
+      viewport: { width: 1440, height: 1000 },
+      colorScheme: 'light',
+      timezoneId: 'Europe/Paris',
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -367,6 +393,10 @@ describe.skipIf(!hasChromium)('the web console in Chromium, after a replay into 
     const replayed = answer.samples.filter((s) => Date.parse(s.time) >= replayStart - 15_000);
     expect(replayed.reduce((n, s) => n + s.bytes, 0)).toBeGreaterThan(0);
     expect(chart.inPixels).toBeGreaterThan(300);
+    // The replayed samples are drawn, not only the hour of history before them (which ends
+    // 30 s before the replay).
+    const drawnSince = await chartState(page, 'traffic', replayStart - 10_000);
+    expect(drawnSince.inPixels).toBeGreaterThan(8);
     const forecast = chart.series[2]!.values.filter((v) => v !== null);
     expect(forecast.length).toBeGreaterThan(20);
 
@@ -444,6 +474,16 @@ describe.skipIf(!hasChromium)('the web console in Chromium, after a replay into 
       expect(texts[i]).toContain(a.kind);
       expect(texts[i]).toContain(a.message);
     });
+    // Times in the browser's zone (Paris, UTC+1), in UTC once asked.
+    const utcText = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+    const first = anomalies[0].time as string;
+    const paris = new Date(Date.parse(first) + 3_600_000).toISOString();
+    expect(texts[0]).toContain(utcText(paris));
+    await page.getByLabel('UTC').check();
+    await expect.poll(() => rows.first().innerText()).toContain(`${utcText(first)} UTC`);
+    await page.getByLabel('UTC').uncheck();
+    await expect.poll(() => rows.first().innerText()).toContain(utcText(paris));
+
     const chart = await chartState(page, 'anomalies');
     expect(chart.series.map((s) => s.label)).toEqual(['scan', 'series', 'syn_flood']);
     expect(chart.series.flatMap((s) => s.values).filter((v) => v !== null)).toHaveLength(3);
@@ -480,8 +520,8 @@ describe.skipIf(!hasChromium)('the web console in Chromium, after a replay into 
     await page.close();
   });
 
-  it('follows a dark system theme', async () => {
-    const dark = await browser!.newContext({ viewport: { width: 1440, height: 1000 }, colorScheme: 'dark' });
+  it('follows a dark system theme, on a wall screen', async () => {
+    const dark = await browser!.newContext({ viewport: { width: 2560, height: 1440 }, colorScheme: 'dark' });
     const { page, problems } = await watchedPage(dark);
     await page.goto(`${base()}#/overview?exporter=${EXPORTER}&ifIndex=1`);
     await page
@@ -491,7 +531,10 @@ describe.skipIf(!hasChromium)('the web console in Chromium, after a replay into 
     expect(background).toBe('rgb(18, 21, 26)');
     expect((await chartState(page, 'traffic')).inPixels).toBeGreaterThan(300);
     await page.waitForLoadState('networkidle');
-    await page.screenshot({ path: join(ARTIFACTS, 'overview-dark.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'overview-dark-wall.png'), fullPage: true });
+    // Text grows with the screen: at least 18 px at 2560 px wide.
+    const size = await page.evaluate('parseFloat(getComputedStyle(document.documentElement).fontSize)');
+    expect(size).toBeGreaterThanOrEqual(18);
     expect(problems).toEqual([]);
     await dark.close();
   });

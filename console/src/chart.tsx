@@ -41,6 +41,18 @@ export interface ChartProps {
   readonly fromZero?: boolean;
 }
 
+/** Indexes of values whose neighbours on both sides are missing. */
+function isolated(values: ArrayLike<number | null | undefined>): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] === null || values[i] === undefined) continue;
+    const before = i > 0 ? values[i - 1] : null;
+    const after = i < values.length - 1 ? values[i + 1] : null;
+    if ((before === null || before === undefined) && (after === null || after === undefined)) out.push(i);
+  }
+  return out;
+}
+
 function cssVar(name: string, fallback: string): string {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   return v === '' ? fallback : v;
@@ -62,23 +74,38 @@ export function TimeChart(props: ChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const theme = useThemeVersion();
   const width = useWidth(host);
+  // Rebuilt only when what it shows changes, not on every render of the page around it (a refresh
+  // renders several times as its answers arrive): the signature of its data and settings.
+  const signature = JSON.stringify([
+    props.times,
+    props.lines.map((l) => [l.label, l.color, l.values]),
+    props.bands,
+    props.xRange,
+    props.utc,
+    props.height,
+  ]);
+  const latest = useRef(props);
+  latest.current = props;
 
   useEffect(() => {
+    const props = latest.current;
     const el = host.current;
     if (el === null || width === 0) return;
     const fg = cssVar('--muted', '#666');
+    // Sizes follow the page's root font size, which grows with the window (a wall screen).
+    const scale = Math.max(1, Number.parseFloat(getComputedStyle(document.documentElement).fontSize) / 16);
     const grid = cssVar('--grid', 'rgba(128,128,128,0.2)');
     const zone = props.utc ? (ts: number) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC') : undefined;
     const axis = (values?: uPlot.Axis['values']): uPlot.Axis => ({
       stroke: fg,
       grid: { stroke: grid, width: 1 },
       ticks: { stroke: grid, width: 1 },
-      font: '12px system-ui, sans-serif',
+      font: `${Math.round(12 * scale)}px system-ui, sans-serif`,
       ...(values !== undefined && { values }),
     });
     const opts: uPlot.Options = {
       width,
-      height: props.height ?? 260,
+      height: Math.round((props.height ?? 260) * scale),
       ...(zone !== undefined && { tzDate: zone }),
       scales: {
         x: { time: true, ...(props.xRange !== undefined && { range: [props.xRange[0], props.xRange[1]] }) },
@@ -89,7 +116,10 @@ export function TimeChart(props: ChartProps) {
           },
         },
       },
-      axes: [axis(), { ...axis((_u, splits) => splits.map((v) => props.format(v))), size: 80 }],
+      axes: [
+        axis(),
+        { ...axis((_u, splits) => splits.map((v) => props.format(v))), size: Math.round(80 * scale) },
+      ],
       legend: { show: true, live: true },
       cursor: { points: { size: 6 } },
       series: [
@@ -98,7 +128,7 @@ export function TimeChart(props: ChartProps) {
           (line): uPlot.Series => ({
             label: line.label,
             stroke: line.color,
-            width: line.width ?? 2,
+            width: (line.width ?? 2) * scale,
             spanGaps: line.spanGaps === true,
             ...(line.dash !== undefined && { dash: line.dash }),
             value: (_u, v) => (v === null ? '–' : props.format(v)),
@@ -106,7 +136,17 @@ export function TimeChart(props: ChartProps) {
               paths: () => null,
               points: { show: true, size: 9, fill: line.color, stroke: line.color },
             }),
-            ...(line.points !== true && { points: { show: false } }),
+            // A sample with no neighbour (an exporter's first interval, a burst after a silence)
+            // makes no line segment: it is drawn as a dot, so no data is ever left undrawn.
+            ...(line.points !== true && {
+              points: {
+                show: true,
+                size: 5 * scale,
+                fill: line.color,
+                stroke: line.color,
+                filter: (u: uPlot, seriesIdx: number) => isolated(u.data[seriesIdx] ?? []),
+              },
+            }),
           }),
         ),
       ],
@@ -130,7 +170,7 @@ export function TimeChart(props: ChartProps) {
       chart.destroy();
       delete (el as HTMLDivElement & { uplot?: uPlot }).uplot;
     };
-  }, [props, width, theme]);
+  }, [signature, width, theme]);
 
   const points = props.lines.reduce(
     (n, l) => n + (l.quiet === true || l.dash !== undefined ? 0 : l.values.filter((v) => v !== null).length),

@@ -12,7 +12,8 @@ function scaled(value: number, units: readonly string[], base: number): string {
     i++;
   }
   const digits = v >= 100 || i === 0 ? 0 : v >= 10 ? 1 : 2;
-  return `${value < 0 ? '-' : ''}${v.toFixed(digits)} ${units[i]}`;
+  // 9.70 → 9.7: trailing zeros say nothing.
+  return `${value < 0 ? '-' : ''}${Number(v.toFixed(digits))} ${units[i]}`;
 }
 
 /** 1234567 → "1.23 Mb/s" (network rates are decimal: 1 kb/s = 1000 b/s). */

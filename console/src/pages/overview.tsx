@@ -85,9 +85,11 @@ export function Overview(props: { route: Route }) {
               range={range}
               onPick={(e, i) => select({ exporter: e, ifIndex: i })}
             />
-            <ProtocolMix exporter={exporter} range={range} />
-            <Talkers side="src" exporter={exporter} range={range} />
-            <Talkers side="dst" exporter={exporter} range={range} />
+            <div class="row">
+              <ProtocolMix exporter={exporter} range={range} />
+              <Talkers side="src" exporter={exporter} range={range} />
+              <Talkers side="dst" exporter={exporter} range={range} />
+            </div>
           </div>
         )
       }
