@@ -41,14 +41,20 @@ export interface ChartProps {
   readonly fromZero?: boolean;
 }
 
-/** Indexes of values whose neighbours on both sides are missing. */
+/**
+ * Indexes of values in runs of at most two between missing ones: a line through one or two
+ * samples is a pixel or two wide, so those are drawn as dots as well.
+ */
 function isolated(values: ArrayLike<number | null | undefined>): number[] {
   const out: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    if (values[i] === null || values[i] === undefined) continue;
-    const before = i > 0 ? values[i - 1] : null;
-    const after = i < values.length - 1 ? values[i + 1] : null;
-    if ((before === null || before === undefined) && (after === null || after === undefined)) out.push(i);
+  let start = -1;
+  for (let i = 0; i <= values.length; i++) {
+    const present = i < values.length && values[i] !== null && values[i] !== undefined;
+    if (present && start < 0) start = i;
+    if (!present && start >= 0) {
+      if (i - start <= 2) for (let j = start; j < i; j++) out.push(j);
+      start = -1;
+    }
   }
   return out;
 }
@@ -137,7 +143,7 @@ export function TimeChart(props: ChartProps) {
               points: { show: true, size: 9, fill: line.color, stroke: line.color },
             }),
             // A sample with no neighbour (an exporter's first interval, a burst after a silence)
-            // makes no line segment: it is drawn as a dot, so no data is ever left undrawn.
+            // makes no line, or a tiny one: such samples are drawn as dots too.
             ...(line.points !== true && {
               points: {
                 show: true,
