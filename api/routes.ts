@@ -402,7 +402,8 @@ export const ROUTES: readonly JsonRoute[] = [
       const { from, to } = rangeOf(query, ctx, HOUR);
       await requireExporter(ctx, query.exporter);
       const [refs, totals, capacity] = await Promise.all([
-        ctx.store.interfaces(),
+        // Names from the last 30 days at most: the whole history of `traffic` can be large.
+        ctx.store.interfaces({ from: Math.max(0, Math.min(from, to - 30 * DAY)), to }),
         ctx.store.interfaceTotals({
           from,
           to,
@@ -695,7 +696,11 @@ export const ROUTES: readonly JsonRoute[] = [
     errors: ['not_found', 'store_unavailable'],
     async handle({ query }, ctx) {
       await requireExporter(ctx, query.exporter);
-      const [rows, refs] = await Promise.all([ctx.store.capacity(), ctx.store.interfaces()]);
+      const now = ctx.now();
+      const [rows, refs] = await Promise.all([
+        ctx.store.capacity(),
+        ctx.store.interfaces({ from: Math.max(0, now - 30 * DAY), to: now + DAY }),
+      ]);
       const names = new Map(refs.map((r) => [`${r.exporter}\0${r.ifIndex}`, r.ifName]));
       const out = rows
         .filter((r: Row) => query.exporter === undefined || r['exporter'] === query.exporter)

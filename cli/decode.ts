@@ -1,9 +1,11 @@
 /**
  * `flowcast decode FILE...`: decodes pcap/pcapng captures (their UDP payloads, in order) or raw
  * datagram files, with one template cache across all files, and prints records as JSON lines.
- * Malformed input is reported on stderr; the exit code stays 0.
+ * Malformed datagrams are reported on stderr and the exit code stays 0; a file that cannot be read,
+ * or that is neither a capture nor a NetFlow/IPFIX datagram, is an error (`unusable` files).
  */
 import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import { decodeDatagram } from '../collector/decode.js';
 import type { DecodedRecord } from '../collector/flow.js';
 import { ElementRegistry } from '../collector/ie/registry.js';
@@ -25,6 +27,16 @@ export interface DecodeSummary {
   datagrams: number;
   records: number;
   errors: number;
+  /** Files that could not be read or hold neither a capture nor a datagram. */
+  unusable: number;
+}
+
+const VERSIONS = new Set([1, 5, 7, 9, 10]);
+
+/** Whether a file that is not a capture can be one raw NetFlow/IPFIX datagram. */
+function plausibleDatagram(bytes: Uint8Array): boolean {
+  if (bytes.length < 4 || bytes.length > 65_535) return false;
+  return VERSIONS.has((bytes[0]! << 8) | bytes[1]!);
 }
 
 /** Decodes files in order, writing JSON lines with `write` and problems with `warn`. */
@@ -38,17 +50,28 @@ export function decodeFiles(
     templateLifetimeMs: Number.POSITIVE_INFINITY,
   });
   const out: DecodedRecord[] = [];
-  const summary: DecodeSummary = { datagrams: 0, records: 0, errors: 0 };
+  const summary: DecodeSummary = { datagrams: 0, records: 0, errors: 0, unusable: 0 };
   for (const file of files) {
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(file);
     } catch (err) {
-      warn(`${file}: ${(err as Error).message}`);
-      summary.errors++;
+      warn(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      summary.unusable++;
       continue;
     }
-    const datagrams = isCapture(bytes)
+    const capture = isCapture(bytes);
+    if (!capture && ['.pcap', '.pcapng', '.cap'].includes(extname(file).toLowerCase())) {
+      warn(`${file}: not a pcap or pcapng capture (no capture header)`);
+      summary.unusable++;
+      continue;
+    }
+    if (!capture && !plausibleDatagram(bytes)) {
+      warn(`${file}: neither a pcap/pcapng capture nor a NetFlow v1/v5/v7/v9 or IPFIX datagram`);
+      summary.unusable++;
+      continue;
+    }
+    const datagrams = capture
       ? readUdpDatagrams(bytes)
       : {
           datagrams: [{ payload: bytes, srcAddr: opts.exporter, srcPort: 0, timestamp: Date.now() }],

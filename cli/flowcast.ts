@@ -2,6 +2,7 @@
 /**
  * The flowcast command: serve, decode, replay, check-config.
  */
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, ENVIRONMENT, loadConfig } from './config.js';
 import { decodeFiles } from './decode.js';
@@ -15,9 +16,26 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+/** The package version, read from package.json beside the sources (cli/) or the build (dist/cli/). */
+function version(): string {
+  for (const path of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'flowcast' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // try the next place
+    }
+  }
+  return 'unknown';
+}
+
 const program = new Command();
 program
   .name('flowcast')
+  .version(version(), '-V, --version', 'print the version and exit')
   .description('NetFlow v5/v9 and IPFIX collector: decode, roll up, store, forecast')
   .showHelpAfterError()
   .addHelpText(
@@ -89,6 +107,8 @@ program
     process.stderr.write(
       `flowcast decode: ${summary.datagrams} datagrams, ${summary.records} records, ${summary.errors} malformed\n`,
     );
+    // Malformed datagrams are the input's, not an error of the command; a file it could not use is.
+    if (summary.unusable > 0) process.exitCode = 1;
   });
 
 function positiveNumber(text: string): number {

@@ -11,10 +11,10 @@ import type { DecodedRecord } from '../collector/flow.js';
 import { ElementRegistry } from '../collector/ie/registry.js';
 import { registerRollupMetrics } from '../collector/metrics.js';
 import { RawFlowSampler } from '../collector/raw-flows.js';
-import { type CollectorCounters, Rollup } from '../collector/rollup.js';
+import { Rollup } from '../collector/rollup.js';
 import { RollupService } from '../collector/rollup-service.js';
 import { Collector } from '../collector/service.js';
-import type { FlowState } from '../collector/state.js';
+import { collectorCounters, type FlowState } from '../collector/state.js';
 import { InternalErrors, registerInternalErrorMetrics } from '../common/internal-errors.js';
 import { EmbeddedStore } from '../storage/embedded/embedded-store.js';
 import { InfluxStore } from '../storage/influx/influx-store.js';
@@ -61,24 +61,6 @@ export function buildStore(config: Config, dataDir: string, log: Logger): Store 
     spoolMaxBytes: config.storage.spoolMaxMegabytes * MIB,
     log: log.child({ component: 'store' }),
   });
-}
-
-/** Cumulative decoder counters per exporter and version, for the `collector` measurement. */
-function* collectorCounters(state: FlowState): Iterable<CollectorCounters> {
-  for (const e of state.exporters.values()) {
-    for (const [version, v] of e.counters.byVersion) {
-      yield {
-        exporter: e.address,
-        version,
-        packets: v.packets,
-        records: v.records,
-        decodeErrors: v.decodeErrors,
-        missingTemplates: v.missingTemplates,
-        sequenceGaps: e.sequenceGapsOf(version),
-        dropped: v.dropped,
-      };
-    }
-  }
 }
 
 /** Builds the service; nothing listens or writes until `start()`. */

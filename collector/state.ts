@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import type { ElementRegistry } from './ie/registry.js';
+import type { CollectorCounters } from './rollup.js';
 import { SequenceTracker } from './sequence.js';
 import {
   type CompiledTemplate,
@@ -266,6 +267,24 @@ function interfaceCost(info: InterfaceInfo): number {
 
 /** Interface names and descriptions are kept to this many characters (ifName is at most 64 in IF-MIB). */
 const MAX_INTERFACE_TEXT = 255;
+
+/** Cumulative decoder counters per exporter and version (what the `collector` measurement is made of). */
+export function* collectorCounters(state: FlowState): Iterable<CollectorCounters> {
+  for (const e of state.exporters.values()) {
+    for (const [version, v] of e.counters.byVersion) {
+      yield {
+        exporter: e.address,
+        version,
+        packets: v.packets,
+        records: v.records,
+        decodeErrors: v.decodeErrors,
+        missingTemplates: v.missingTemplates,
+        sequenceGaps: e.sequenceGapsOf(version),
+        dropped: v.dropped,
+      };
+    }
+  }
+}
 
 /** Reorder window per version, in that version's sequence units. */
 function sequenceWindow(version: number): number {

@@ -5,6 +5,7 @@
 #   pmacct     pmacctd and its nfprobe plugin: a second real exporter, fed the same way
 #   influxdb   a real InfluxDB 1.6 server the storage tests start on loopback ports
 #   docker-compose  validates docker-compose.yml offline (`docker-compose config`, no daemon)
+#   systemd    systemd-analyze verifies the shipped unit file (deploy/flowcast.service)
 #   prometheus a real Prometheus the dashboard tests run every PromQL panel and alert against
 #   chromium   the browser the web console's tests drive headless (playwright-core, no download)
 # Safe to run again: it installs nothing that is already there.
@@ -17,10 +18,11 @@ command -v pmacctd >/dev/null 2>&1 || [ -x /usr/sbin/pmacctd ] || need+=(pmacct)
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "test dependencies present: tshark, softflowd, pmacctd, influxd"
+  echo "test dependencies present: tshark, softflowd, pmacctd, influxd, docker-compose, prometheus, systemd-analyze, chromium"
   exit 0
 fi
 

@@ -390,6 +390,15 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
         { exporter: B, ifIndex: 1, ifName: RENAMED },
         { exporter: C, ifIndex: 7, ifName: '' },
       ]);
+      // Over a range: only what had traffic then, with its newest name in the range.
+      expect(await store.interfaces({ from: k(1), to: k(5) })).toEqual([
+        { exporter: A, ifIndex: 1, ifName: 'ge-0/0/1' },
+        { exporter: A, ifIndex: 2, ifName: 'ge-0/0/2' },
+        { exporter: B, ifIndex: 1, ifName: 'eth0' },
+      ]);
+      expect(await store.interfaces({ from: T0 + 24 * HOUR })).toEqual([
+        { exporter: C, ifIndex: 7, ifName: '' },
+      ]);
     });
 
     it('returns the forecast of one series, in a range or all of it', async () => {

@@ -118,7 +118,8 @@ export interface Store {
   /** `traffic` summed per (exporter, ifIndex, direction) over a range, ordered by those keys. */
   interfaceTotals(q: TimeRange & { exporter?: string }): Promise<InterfaceTotal[]>;
   exporters(): Promise<ExporterInfo[]>;
-  interfaces(): Promise<InterfaceRef[]>;
+  /** Interfaces seen in `traffic` (over a range when given: the whole history can be large). */
+  interfaces(q?: Partial<TimeRange>): Promise<InterfaceRef[]>;
   forecasts(q: { series: string; from?: number; to?: number }): Promise<ForecastSample[]>;
   /** The `series` keys that have forecast points, sorted. */
   forecastSeries(): Promise<string[]>;

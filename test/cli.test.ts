@@ -1,7 +1,6 @@
 /**
  * The flowcast command as a user runs it (a child process): decode, replay, check-config, --help.
  */
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeV5, type FieldSpec, ipfixMessage } from './support/encoder.js';
 import { udpPcap } from './support/pcap-writer.js';
+import { runFlowcast } from './support/run-cli.js';
 
-const ROOT = join(import.meta.dirname, '..');
 let work = '';
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'flowcast-cli-'));
@@ -19,33 +18,7 @@ afterAll(async () => {
   if (work !== '') await rm(work, { recursive: true, force: true });
 });
 
-function flowcast(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FLOWCAST_')));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/flowcast.ts', ...args], {
-      cwd: ROOT,
-      env: { ...clean, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const flowcast = runFlowcast;
 
 const FIELDS: FieldSpec[] = [
   { id: 8, length: 4 },
@@ -100,6 +73,29 @@ describe('flowcast decode', () => {
     });
     expect(stderr).toMatch(/datagram 2 from 192\.0\.2\.1: malformed \(short_header\)/);
     expect(stderr).toMatch(/4 datagrams, 3 records, 1 malformed/);
+  });
+
+  it('a missing file, a .pcap that is no capture, or a file that is no datagram is an error (exit 1), named on stderr', async () => {
+    const notCapture = join(work, 'random.pcap');
+    // Bytes that start like no capture and no datagram version.
+    await writeFile(notCapture, Buffer.from('0123456789abcdef'.repeat(100)));
+    const text = join(work, 'notes.bin');
+    await writeFile(text, 'hello, this is not a datagram\n');
+    const good = join(work, 'good.bin');
+    await writeFile(good, encodeV5({ records: [{ bytes: 9 }] }));
+    const { code, stdout, stderr } = await flowcast([
+      'decode',
+      join(work, 'missing.pcap'),
+      notCapture,
+      text,
+      good,
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('missing.pcap: cannot read: ENOENT');
+    expect(stderr).toContain('random.pcap: not a pcap or pcapng capture');
+    expect(stderr).toContain('notes.bin: neither a pcap/pcapng capture nor a NetFlow');
+    // What could be decoded still was.
+    expect((JSON.parse(stdout.trim()) as { bytes: number }).bytes).toBe(9);
   });
 
   it('decodes raw .bin datagrams with one template cache across files', async () => {
@@ -187,6 +183,15 @@ describe('flowcast check-config', () => {
     const bad = await flowcast(['check-config'], { FLOWCAST_HTTP_PORT: '70000' });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/http\.port \(from FLOWCAST_HTTP_PORT\)/);
+  });
+});
+
+describe('flowcast --version', () => {
+  it('prints the version of the package', async () => {
+    const { code, stdout } = await flowcast(['--version']);
+    expect(code).toBe(0);
+    const pkg = (await import('../package.json', { with: { type: 'json' } })).default as { version: string };
+    expect(stdout.trim()).toBe(pkg.version);
   });
 });
 

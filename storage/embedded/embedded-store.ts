@@ -341,13 +341,23 @@ export class EmbeddedStore implements Store {
     return rows.map((r) => ({ exporter: text(r['exporter']), lastSeen: num(r['last']) }));
   }
 
-  async interfaces(): Promise<InterfaceRef[]> {
+  async interfaces(q: Partial<TimeRange> = {}): Promise<InterfaceRef[]> {
+    const params: DuckDBValue[] = [];
+    const filter = where(
+      params,
+      [
+        ['time', '>=', q.from === undefined ? undefined : ms(q.from)],
+        ['time', '<', q.to === undefined ? undefined : ms(q.to)],
+      ],
+      'exporter IS NOT NULL',
+      'TRY_CAST("ifIndex" AS BIGINT) IS NOT NULL',
+    );
     const rows = await this.query(
       `SELECT exporter, TRY_CAST("ifIndex" AS BIGINT) AS "ifIndex",
          coalesce(arg_max("ifName", time) FILTER (WHERE "ifName" IS NOT NULL), '') AS "ifName"
-       FROM traffic WHERE exporter IS NOT NULL AND TRY_CAST("ifIndex" AS BIGINT) IS NOT NULL
+       FROM traffic ${filter}
        GROUP BY exporter, TRY_CAST("ifIndex" AS BIGINT) ORDER BY exporter, "ifIndex"`,
-      [],
+      params,
     );
     return rows.map((r) => ({
       exporter: text(r['exporter']),

@@ -295,9 +295,9 @@ export class InfluxStore implements Store {
       .sort((a, b) => a.exporter.localeCompare(b.exporter));
   }
 
-  async interfaces(): Promise<InterfaceRef[]> {
+  async interfaces(q: Partial<TimeRange> = {}): Promise<InterfaceRef[]> {
     const series = await this.select(
-      'SELECT last("bytes") FROM "traffic" GROUP BY "exporter", "ifIndex", "ifName"',
+      `SELECT last("bytes") FROM "traffic"${where(timeRange(q))} GROUP BY "exporter", "ifIndex", "ifName"`,
     );
     // An interface renamed over time shows up under each name; keep the newest.
     const newest = new Map<string, InterfaceRef & { time: number }>();

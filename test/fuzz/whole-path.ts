@@ -24,8 +24,8 @@ import { decodeDatagram } from '../../collector/decode.js';
 import { type DecodedRecord, FlowRecord } from '../../collector/flow.js';
 import { ElementRegistry } from '../../collector/ie/registry.js';
 import { recordToJson } from '../../collector/json.js';
-import { type CollectorCounters, Rollup } from '../../collector/rollup.js';
-import { FlowState } from '../../collector/state.js';
+import { Rollup } from '../../collector/rollup.js';
+import { collectorCounters, FlowState } from '../../collector/state.js';
 import { encode, TABLES } from '../../storage/embedded/tables.js';
 import { cleanTagValue, toLine } from '../../storage/line-protocol.js';
 import { fieldType } from '../../storage/schema.js';
@@ -367,23 +367,6 @@ function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-function* counters(state: FlowState): Iterable<CollectorCounters> {
-  for (const e of state.exporters.values()) {
-    for (const [version, v] of e.counters.byVersion) {
-      yield {
-        exporter: e.address,
-        version,
-        packets: v.packets,
-        records: v.records,
-        decodeErrors: v.decodeErrors,
-        missingTemplates: v.missingTemplates,
-        sequenceGaps: e.sequenceGapsOf(version),
-        dropped: v.dropped,
-      };
-    }
-  }
-}
-
 /** What is wrong with one decoded value (undefined when nothing). */
 function badValue(key: string, v: unknown): string | undefined {
   if (typeof v === 'number' && !Number.isFinite(v)) return `${key} = ${v}`;
@@ -457,7 +440,7 @@ export function fuzzWholePath(options: FuzzOptions): FuzzReport {
         emitted.push(...points);
       },
       interfaceName: (exporter, ifIndex) => state.exporters.get(exporter)?.interfaces.get(ifIndex)?.name,
-      collectorCounters: () => counters(state),
+      collectorCounters: () => collectorCounters(state),
     },
   );
   const report: FuzzReport = {
