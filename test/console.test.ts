@@ -12,7 +12,7 @@
  *
  * Locally the suite skips with a notice when Chromium is missing; under CI=true it fails.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,7 @@ import { encodeV5 } from './support/encoder.js';
 import { FlowcastProcess } from './support/flowcast-process.js';
 import { writeUdpPcap } from './support/pcap-writer.js';
 import { prng } from './support/random.js';
+import { runFlowcast } from './support/run-cli.js';
 import { findExecutable, requireTool } from './support/tools.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -178,37 +179,10 @@ async function seed(dataDir: string, points: readonly Point[]): Promise<void> {
   await store.stop();
 }
 
-/** `flowcast replay` as a user runs it, at `rate` datagrams a second. */
-function replay(file: string, port: number, rate: number): Promise<void> {
-  return new Promise((resolveRun, reject) => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FLOWCAST_')));
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'cli/flowcast.ts',
-        'replay',
-        file,
-        '--to',
-        `${EXPORTER}:${port}`,
-        '--rate',
-        String(rate),
-      ],
-      { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolveRun();
-      else reject(new Error(`flowcast replay exited ${code}: ${stderr}`));
-    });
-  });
+/** `flowcast replay` as a user runs it, at `rate` datagrams a second; resolves once it exits 0. */
+async function replay(file: string, port: number, rate: number): Promise<void> {
+  const run = await runFlowcast(['replay', file, '--to', `${EXPORTER}:${port}`, '--rate', String(rate)]);
+  if (run.code !== 0) throw new Error(`flowcast replay exited ${run.code}: ${run.stderr}`);
 }
 
 /** Builds the console into dist/console/ as `npm run build` does. */
