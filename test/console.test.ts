@@ -392,8 +392,11 @@ describe.skipIf(!hasChromium)('the web console in Chromium, after a replay into 
     const interfaces = await page.locator('[data-table="interfaces"] tbody tr').count();
     expect(interfaces).toBe(3);
 
+    // Back to interface 1 (a change of the hash only): its chart, with its forecast, replaces the
+    // exporter's.
     await page.goto(`${base()}#/overview?exporter=${EXPORTER}&ifIndex=1`);
-    await page.locator('[data-chart="traffic"] canvas').waitFor();
+    await page.locator('[data-chart="traffic"][data-lines*="forecast"]').waitFor({ timeout: 15_000 });
+    expect(await page.locator('select[name="ifIndex"]').inputValue()).toBe('1');
     await page.waitForLoadState('networkidle');
     await page.screenshot({ path: join(ARTIFACTS, 'overview.png'), fullPage: true });
     expect(problems).toEqual([]);
@@ -488,6 +491,13 @@ describe.skipIf(!hasChromium)('the web console in Chromium, after a replay into 
     const store = await page.locator('[data-facts="store"]').innerText();
     expect(store).toContain('embedded');
     await expect.poll(() => page.locator('text=No analytics job runs in this process').count()).toBe(1);
+    // Refresh now: every panel asks the API again.
+    let asked = 0;
+    page.on('request', (r) => {
+      if (r.url().includes('/api/v1/exporters?')) asked++;
+    });
+    await page.getByTitle('Refresh now').click();
+    await expect.poll(() => asked, { timeout: 10_000 }).toBe(1);
     await page.waitForLoadState('networkidle');
     await page.screenshot({ path: join(ARTIFACTS, 'collector.png'), fullPage: true });
     expect(problems).toEqual([]);
@@ -498,9 +508,7 @@ describe.skipIf(!hasChromium)('the web console in Chromium, after a replay into 
     const dark = await browser!.newContext({ viewport: { width: 2560, height: 1440 }, colorScheme: 'dark' });
     const { page, problems } = await watchedPage(dark);
     await page.goto(`${base()}#/overview?exporter=${EXPORTER}&ifIndex=1`);
-    await page
-      .locator('[data-chart="traffic"][data-points]:not([data-points="0"])')
-      .waitFor({ timeout: 15_000 });
+    await page.locator('[data-chart="traffic"][data-lines*="forecast"]').waitFor({ timeout: 15_000 });
     const background = await page.evaluate('getComputedStyle(document.documentElement).backgroundColor');
     expect(background).toBe('rgb(18, 21, 26)');
     expect((await chartState(page, 'traffic')).inPixels).toBeGreaterThan(300);

@@ -144,15 +144,17 @@ export function TimeChart(props: ChartProps) {
             }),
             // A sample with no neighbour (an exporter's first interval, a burst after a silence)
             // makes no line, or a tiny one: such samples are drawn as dots too.
-            ...(line.points !== true && {
-              points: {
-                show: true,
-                size: 5 * scale,
-                fill: line.color,
-                stroke: line.color,
-                filter: (u: uPlot, seriesIdx: number) => isolated(u.data[seriesIdx] ?? []),
-              },
-            }),
+            ...(line.points !== true &&
+              line.spanGaps !== true && {
+                points: {
+                  show: true,
+                  size: 5 * scale,
+                  fill: line.color,
+                  stroke: line.color,
+                  filter: (u: uPlot, seriesIdx: number) => isolated(u.data[seriesIdx] ?? []),
+                },
+              }),
+            ...(line.points !== true && line.spanGaps === true && { points: { show: false } }),
           }),
         ),
       ],

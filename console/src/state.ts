@@ -120,7 +120,10 @@ export function useApi<T>(path: string | null): Loaded<T> {
     const abort = new AbortController();
     setState((s) => ({ ...s, loading: true }));
     get<T>(path, abort.signal).then(
-      (data) => setState({ data, error: undefined, loading: false }),
+      (data) => {
+        // An answer to a request this hook has moved on from must not replace a newer one.
+        if (!abort.signal.aborted) setState({ data, error: undefined, loading: false });
+      },
       (error: unknown) => {
         if (abort.signal.aborted) return;
         setState((s) => ({

@@ -105,8 +105,8 @@ export function Collector() {
                   </tr>
                 </thead>
                 <tbody>
-                  {list.exporters.map((x) => (
-                    <ExporterRow key={x.address} exporter={x} />
+                  {list.exporters.map((x, i) => (
+                    <ExporterRow key={x.address} exporter={x} detail={i < DETAILS} />
                   ))}
                 </tbody>
               </table>
@@ -118,10 +118,18 @@ export function Collector() {
   );
 }
 
-function ExporterRow(props: { exporter: Exporters['exporters'][number] }) {
+/**
+ * Exporters whose details (drops per version) are fetched: one request each per refresh, so a
+ * network of hundreds of exporters stays far below the API's rate limit per client.
+ */
+const DETAILS = 20;
+
+function ExporterRow(props: { exporter: Exporters['exporters'][number]; detail: boolean }) {
   const x = props.exporter;
   const { utc } = useShared();
-  const detail = useApi<ExporterDetail>(x.live ? `/api/v1/exporters/${encodeURIComponent(x.address)}` : null);
+  const detail = useApi<ExporterDetail>(
+    x.live && props.detail ? `/api/v1/exporters/${encodeURIComponent(x.address)}` : null,
+  );
   const dropped = detail.data?.byVersion.reduce((n, v) => n + v.dropped, 0);
   const versions = x.versions.map((v) => (v === 10 ? 'IPFIX' : `v${v}`)).join(', ');
   return (

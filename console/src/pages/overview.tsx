@@ -73,6 +73,7 @@ export function Overview(props: { route: Route }) {
                 {ifIndex !== undefined && `, interface ${ifIndex}`} · bits per second, {describe(range)}
               </p>
               <InterfaceChart
+                key={`${exporter}/${ifIndex}`}
                 name="traffic"
                 exporter={exporter}
                 ifIndex={ifIndex}
@@ -81,14 +82,15 @@ export function Overview(props: { route: Route }) {
               />
             </Card>
             <InterfaceTable
+              key={exporter}
               exporter={exporter}
               range={range}
               onPick={(e, i) => select({ exporter: e, ifIndex: i })}
             />
             <div class="row">
-              <ProtocolMix exporter={exporter} range={range} />
-              <Talkers side="src" exporter={exporter} range={range} />
-              <Talkers side="dst" exporter={exporter} range={range} />
+              <ProtocolMix key={exporter} exporter={exporter} range={range} />
+              <Talkers key={`src/${exporter}`} side="src" exporter={exporter} range={range} />
+              <Talkers key={`dst/${exporter}`} side="dst" exporter={exporter} range={range} />
             </div>
           </div>
         )
