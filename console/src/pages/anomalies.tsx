@@ -68,7 +68,7 @@ export function Anomalies(props: { route: Route }) {
                 name="anomalies"
                 times={times}
                 lines={lines}
-                format={(v) => v.toFixed(v < 10 ? 2 : 0)}
+                format={(v) => String(Number(v.toFixed(2)))}
                 utc={utc}
                 height={200}
                 xRange={[Math.floor(range.from / 1000), Math.ceil(range.to / 1000)]}
