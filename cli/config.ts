@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { analyticsSchema } from '../analytics/jobs/config.js';
 import { ABSTRACT_TYPES } from '../collector/ie/types.js';
+import { detectionSchema } from './detection-config.js';
 
 /*
  * Every number has a maximum the machine can honour, so that `check-config` refuses what `serve`
@@ -161,6 +163,9 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  analytics: analyticsSchema,
+  /** Attack detection and alert sinks (docs/detection.md). */
+  detection: detectionSchema,
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

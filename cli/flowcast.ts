@@ -6,6 +6,9 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, ENVIRONMENT, loadConfig } from './config.js';
 import { decodeFiles } from './decode.js';
+import { evalCommand } from './eval.js';
+import { registerEvalDetect } from './eval-detect.js';
+import { forecastOnce } from './forecast.js';
 import { createLogger } from './logger.js';
 import { parseTarget, replay } from './replay.js';
 import { buildService } from './serve.js';
@@ -147,7 +150,44 @@ program
       if (shown.storage.influx[secret] !== undefined) shown.storage.influx[secret] = '***';
     }
     if (shown.http.apiToken !== undefined) shown.http.apiToken = '***';
+    for (const h of [shown.detection.alertmanager?.headers, shown.detection.webhook?.headers])
+      for (const name of Object.keys(h ?? {})) h![name] = '***';
     process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
   });
+
+program
+  .command('forecast')
+  .description(
+    'run every analytics job (forecast, capacity, anomaly) once against the store and print a summary',
+  )
+  .option('-c, --config <file>', 'configuration file (YAML or JSON)')
+  .action(async (opts: { config?: string }) => {
+    const config = configOrExit(opts.config);
+    const log = createLogger(config.log.level, config.log.format);
+    const ok = await forecastOnce(config, log, (line) => process.stdout.write(`${line}\n`));
+    process.exitCode = ok ? 0 : 1;
+  });
+
+program
+  .command('eval')
+  .description('evaluate forecasts, series anomalies (NAB scoring) and congestion risk on CSV series')
+  .requiredOption(
+    '--data <dir>',
+    'directory of CSV series or NAB layout (repeatable)',
+    (v: string, acc: string[]) => [...acc, v],
+    [] as string[],
+  )
+  .option('--json', 'print the result as one JSON object')
+  .option('--goals <file>', 'exit 1 when a goal in this JSON file is missed (analytics/eval/goals.json)')
+  .action(async (opts: { data: string[]; json?: boolean; goals?: string }) => {
+    try {
+      process.exitCode = (await evalCommand(opts.data, opts.json === true, opts.goals)) ? 0 : 1;
+    } catch (err) {
+      program.error(`flowcast eval: ${(err as Error).message}`);
+    }
+  });
+
+// `flowcast eval --detect` (cli/eval-detect.ts); after every other command, so it can extend `eval`.
+registerEvalDetect(program);
 
 await program.parseAsync();

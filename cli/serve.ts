@@ -6,6 +6,8 @@
  */
 import { join, resolve } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { schedulerConfig } from '../analytics/jobs/config.js';
+import { AnalyticsScheduler } from '../analytics/jobs/scheduler.js';
 import { HttpServer } from '../api/server.js';
 import type { DecodedRecord } from '../collector/flow.js';
 import { ElementRegistry } from '../collector/ie/registry.js';
@@ -21,6 +23,7 @@ import { InfluxStore } from '../storage/influx/influx-store.js';
 import { registerStoreMetrics } from '../storage/metrics.js';
 import type { Store } from '../storage/store.js';
 import type { Config } from './config.js';
+import { buildDetection } from './detection-config.js';
 import type { Logger } from './logger.js';
 
 export interface Component {
@@ -34,6 +37,7 @@ export interface Service {
   readonly store: Store;
   readonly rollup: Rollup;
   readonly internalErrors: InternalErrors;
+  readonly jobs: AnalyticsScheduler;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -85,7 +89,7 @@ export function buildService(config: Config, log: Logger): Service {
         if (!firstRollup && points.some((p) => p.measurement === 'traffic')) {
           firstRollup = true;
           log.info(
-            { points: points.length, time: new Date(points[0]!.time).toISOString() },
+            { points: points.length, interval: new Date(points[0]!.time).toISOString() },
             'first rollup interval written',
           );
         }
@@ -105,10 +109,16 @@ export function buildService(config: Config, log: Logger): Service {
   const rawFlows = config.storage.rawFlows.enabled
     ? new RawFlowSampler(config.storage.rawFlows.sampleOneIn, (points) => store.write(points))
     : undefined;
+  const detection = buildDetection(config.detection, {
+    log: log.child({ component: 'detection' }),
+    metrics,
+    write: (points) => store.write(points),
+  });
   const sink = (records: readonly DecodedRecord[]): void => {
     const now = Date.now();
     rollup.ingest(records, now);
     rawFlows?.ingest(records, now);
+    detection?.ingest(records, now);
   };
 
   const sampling = new Map(
@@ -153,6 +163,12 @@ export function buildService(config: Config, log: Logger): Service {
   state = collector.state;
   registerRollupMetrics(metrics, rollup);
 
+  const jobs = new AnalyticsScheduler(schedulerConfig(config.analytics, config.storage.rollupInterval), {
+    store,
+    log: log.child({ component: 'analytics' }),
+    metrics,
+  });
+
   const h = config.http;
   const http = new HttpServer(
     {
@@ -175,6 +191,7 @@ export function buildService(config: Config, log: Logger): Service {
       metrics,
       store,
       state: collector.state,
+      jobs,
       collectorHealth: () => ({
         queue: collector.queue.length,
         store: store instanceof InfluxStore ? 'influxdb' : 'embedded',
@@ -182,7 +199,14 @@ export function buildService(config: Config, log: Logger): Service {
     },
   );
 
-  const components: Component[] = [store, rollupService, collector, http];
+  const components: Component[] = [
+    store,
+    rollupService,
+    ...(detection ? [detection] : []),
+    collector,
+    jobs,
+    http,
+  ];
   const started: Component[] = [];
   return {
     collector,
@@ -190,6 +214,7 @@ export function buildService(config: Config, log: Logger): Service {
     store,
     rollup,
     internalErrors,
+    jobs,
     async start() {
       for (const component of components) {
         await component.start();

@@ -103,11 +103,4 @@ describe('socketDrops', () => {
     expect(udpSocketDrops({ procRoot: '/nonexistent-proc' })).toBeUndefined();
     expect(socketDrops({ pid: 2 ** 30 })).toBeUndefined();
   });
-
-  it('is cheap enough for every scrape', () => {
-    const started = performance.now();
-    for (let i = 0; i < 100; i++) socketDrops();
-    const perCall = (performance.now() - started) / 100;
-    expect(perCall).toBeLessThan(5);
-  });
 });

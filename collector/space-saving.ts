@@ -139,6 +139,61 @@ export class SpaceSaving {
     this.numbers[slot] = key;
   }
 
+  /**
+   * `add` that returns the key's slot (0 ≤ slot < capacity), for callers that keep their own
+   * per-slot state beside the counter (detection keeps counter vectors and sketches per slot).
+   * `admitted` tells whether the key has just taken the slot (a new key, or one that evicted
+   * another): the caller then resets that slot's state. Weights ≤ 0 count as 0.
+   */
+  addSlot(key: string | number, weight: number): number {
+    const w = weight > 0 ? weight : 0;
+    const isNumber = typeof key === 'number';
+    const h = isNumber ? hashNumber(key) : hashString(key);
+    let i = h & this.mask;
+    for (let e = this.table[i]!; e !== 0; e = this.table[i]!) {
+      const slot = e - 1;
+      if (isNumber ? this.numbers[slot] === key : this.hashes[slot] === h && this.strings[slot] === key) {
+        this.admitted = false;
+        this.bump(slot, w, 0);
+        return slot;
+      }
+      i = (i + 1) & this.mask;
+    }
+    const slot = this.admit(h, i, w, 0);
+    if (isNumber) {
+      this.strings[slot] = undefined;
+      this.numbers[slot] = key;
+    } else {
+      this.strings[slot] = key;
+      this.numbers[slot] = Number.NaN;
+    }
+    this.admitted = true;
+    return slot;
+  }
+
+  /** Whether the last `addSlot` gave its key a slot it did not hold before. */
+  admitted = false;
+
+  /** The key, count and error of slot `slot` (< size). */
+  keyAt(slot: number): string | number {
+    return this.keyOf(slot);
+  }
+  countAt(slot: number): number {
+    return this.counts[slot]!;
+  }
+  errorAt(slot: number): number {
+    return this.errors[slot]!;
+  }
+
+  /** Forgets every key (a new window); the memory stays allocated. */
+  clear(): void {
+    this.table.fill(0);
+    this.strings.fill(undefined);
+    this.numbers.fill(Number.NaN);
+    this.used = 0;
+    this.totalWeight = 0;
+  }
+
   /** The monitored entry for `key`, or undefined (then its true weight is at most `minCount`). */
   get(key: string | number): HeavyHitter | undefined {
     const h = typeof key === 'number' ? hashNumber(key) : hashString(key);

@@ -7,6 +7,8 @@
 #   docker-compose  validates docker-compose.yml offline (`docker-compose config`, no daemon)
 #   systemd    systemd-analyze verifies the shipped unit file (deploy/flowcast.service)
 #   prometheus a real Prometheus the dashboard tests run every PromQL panel and alert against
+#   prometheus-alertmanager  the real Alertmanager the detection alert tests post to
+#   fastnetmon the reference attack detector the detection evaluation runs beside flowcast
 #   chromium   the browser the web console's tests drive headless (playwright-core, no download)
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
@@ -19,10 +21,12 @@ command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v fastnetmon >/dev/null 2>&1 || [ -x /usr/sbin/fastnetmon ] || need+=(fastnetmon)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "test dependencies present: tshark, softflowd, pmacctd, influxd, docker-compose, prometheus, systemd-analyze, chromium"
+  echo "test dependencies present: tshark, softflowd, pmacctd, influxd, docker-compose, prometheus, systemd-analyze, alertmanager, fastnetmon, chromium"
   exit 0
 fi
 
@@ -40,5 +44,11 @@ fi
 # Likewise Debian's prometheus package: the tests start their own on a free loopback port.
 if [[ " ${need[*]} " == *" prometheus "* ]]; then
   $sudo systemctl disable --now prometheus >/dev/null 2>&1 || $sudo service prometheus stop >/dev/null 2>&1 || true
+fi
+if [[ " ${need[*]} " == *" fastnetmon "* ]]; then
+  $sudo systemctl disable --now fastnetmon >/dev/null 2>&1 || $sudo service fastnetmon stop >/dev/null 2>&1 || true
+fi
+if [[ " ${need[*]} " == *" prometheus-alertmanager "* ]]; then
+  $sudo systemctl disable --now prometheus-alertmanager >/dev/null 2>&1 || $sudo service prometheus-alertmanager stop >/dev/null 2>&1 || true
 fi
 echo "installed: ${need[*]}"

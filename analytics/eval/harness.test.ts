@@ -1,0 +1,106 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gaussian } from '../forecast/synthetic.js';
+import { EvalInputError, parseSeries, parseTime } from './csv.js';
+import { missedGoals } from './goals.js';
+import { contractJson, runEval } from './harness.js';
+
+const HALF_HOUR = 1_800_000;
+const T0 = Date.UTC(2024, 0, 1);
+const iso = (t: number) => new Date(t).toISOString().replace('T', ' ').slice(0, 19);
+
+describe('evaluation CSV input', () => {
+  it('reads a header, quoted values and NAB timestamps as UTC', () => {
+    const s = parseSeries('x', '"Time","Value"\n"2024-01-01 00:00:00","10"\n2024-01-01 00:05:00,11.5\n\n');
+    expect(s.times).toEqual([T0, T0 + 300_000]);
+    expect([...s.values]).toEqual([10, 11.5]);
+    expect(parseTime('2015-07-27 10:56:00.000000')).toBe(Date.UTC(2015, 6, 27, 10, 56));
+  });
+
+  it('names the file and line of a row it cannot read', () => {
+    expect(() =>
+      parseSeries('bad.csv', 'time,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,abc\n'),
+    ).toThrow(new EvalInputError('bad.csv:3: cannot read "2024-01-01 00:05:00,abc" as time,value'));
+  });
+});
+
+describe('flowcast eval on synthetic data', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flowcast-eval-'));
+    // Forecasting: 40 days of half-hourly traffic with a daily cycle, noise and a small trend.
+    const noise = gaussian(5);
+    const rows = ['time,value'];
+    for (let i = 0; i < 40 * 48; i++) {
+      const v = 1000 + 0.3 * i + 400 * Math.sin((2 * Math.PI * i) / 48) + 20 * noise();
+      rows.push(`${iso(T0 + i * HALF_HOUR)},${v.toFixed(3)}`);
+    }
+    await mkdir(join(dir, 'traffic'));
+    await writeFile(join(dir, 'traffic', 'synthetic.csv'), `${rows.join('\n')}\n`);
+    // NAB layout: one file with one labelled spike.
+    await mkdir(join(dir, 'nab', 'data', 'synthetic'), { recursive: true });
+    await mkdir(join(dir, 'nab', 'labels'));
+    const nab = ['timestamp,value'];
+    for (let i = 0; i < 2000; i++)
+      nab.push(`${iso(T0 + i * 300_000)},${(i >= 1500 && i < 1510 ? 200 : 50) + 2 * noise()}`);
+    await writeFile(join(dir, 'nab', 'data', 'synthetic', 'spike.csv'), `${nab.join('\n')}\n`);
+    const windows = {
+      'synthetic/spike.csv': [[`${iso(T0 + 1450 * 300_000)}.000000`, `${iso(T0 + 1550 * 300_000)}.000000`]],
+    };
+    await writeFile(join(dir, 'nab', 'labels', 'combined_windows.json'), JSON.stringify(windows));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints the output contract, beats seasonal naive on a trending series and finds the spike', async () => {
+    const report = await runEval([join(dir, 'traffic'), join(dir, 'nab')]);
+    const json = JSON.parse(JSON.stringify(contractJson(report))) as {
+      forecast: Array<Record<string, unknown>>;
+      anomaly: { files: number; scores: Record<string, number>; optimized: Record<string, number> };
+      markov: Array<Record<string, unknown>>;
+    };
+    expect(json.forecast.map((f) => f['horizon'])).toEqual(['1h', '1d']);
+    for (const f of json.forecast) {
+      expect(Object.keys(f).sort()).toEqual([
+        'chosen',
+        'horizon',
+        'mase',
+        'model',
+        'naive',
+        'series',
+        'smape',
+      ]);
+      expect(f['series']).toBe('synthetic');
+      // Seasonal naive misses the trend (0.3 a sample, 14.4 a day) on top of the noise; the models do not.
+      expect(f['mase'] as number).toBeLessThan((f['naive'] as { mase: number }).mase);
+    }
+    expect(json.anomaly.files).toBe(1);
+    expect(Object.keys(json.anomaly.scores).sort()).toEqual([
+      'reward_low_FN_rate',
+      'reward_low_FP_rate',
+      'standard',
+    ]);
+    // One window, detected early in it, no false positive: close to the perfect detector's 100.
+    expect(json.anomaly.scores['standard']).toBeGreaterThan(90);
+    expect(json.markov.map((m) => m['horizon'])).toEqual(['1h', '1d']);
+    for (const m of json.markov) {
+      expect(Object.keys(m).sort()).toEqual([
+        'brier',
+        'climatologyBrier',
+        'horizon',
+        'persistenceBrier',
+        'series',
+      ]);
+    }
+    expect(
+      missedGoals(report, {
+        forecast: [{ series: 'synthetic', horizon: '1d', maxMase: 1e-9 }],
+        markov: [],
+        maxMaseEverywhere: 1,
+      }),
+    ).toEqual([expect.stringMatching(/^forecast synthetic 1d: MASE .* > 1e-9$/)]);
+  });
+});

@@ -1,0 +1,367 @@
+/**
+ * `flowcast eval`: the evaluation harness. Forecasting by rolling-origin backtest on every CSV
+ * directly under each directory; the series anomaly detector scored with NAB's scoring on NAB's
+ * layout (`data/<category>/*.csv`, `labels/combined_windows.json`); the Markov chain's congestion
+ * probabilities by Brier score against persistence and climatology. Output contract: design
+ * section 6 (`--json`).
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import {
+  DETECTOR_DEFAULTS,
+  type DetectorOptions,
+  MovingLevel,
+  SeriesAnomalyDetector,
+} from '../anomaly/detector.js';
+import { forecastSeries } from '../forecast/engine.js';
+import type { Forecaster } from '../forecast/forecaster.js';
+import { holtWinters } from '../forecast/holt-winters.js';
+import { loadMstl, mstlForecaster } from '../forecast/mstl.js';
+import { detectPeriods } from '../forecast/periods.js';
+import { regressionForecaster } from '../forecast/regression.js';
+import { seasonalNaive } from '../forecast/seasonal-naive.js';
+import { DEFAULT_BOUNDS, stateOf } from '../markov/chain.js';
+import { chooseChain } from '../markov/select.js';
+import { EvalInputError, medianStep, parseTime, readSeries, type Series } from './csv.js';
+import { optimiseCorpus, PROFILE_NAMES, type ProfileName, type ScoredFile, scoreCorpus } from './nab.js';
+
+export type Horizon = '1h' | '1d';
+
+export interface ForecastResult {
+  series: string;
+  horizon: Horizon;
+  model: string;
+  smape: number;
+  mase: number;
+  naive: { smape: number; mase: number };
+  /** How often each model was chosen over the origins. */
+  chosen: Record<string, number>;
+  origins: number;
+}
+
+export interface AnomalyResult {
+  files: number;
+  threshold: number;
+  scores: Record<ProfileName, number>;
+  optimized: Record<ProfileName, number>;
+}
+
+export interface MarkovResult {
+  series: string;
+  horizon: Horizon;
+  brier: number;
+  persistenceBrier: number;
+  climatologyBrier: number;
+  /** Time slots of the chain chosen at each origin (1 pooled, 24 hour of day, 168 hour of week). */
+  chosen: Record<string, number>;
+  /** Forecast probability bins: mean forecast, observed frequency, count. */
+  reliability: Array<{ bin: string; forecast: number; observed: number; count: number }>;
+}
+
+export interface EvalReport {
+  forecast: ForecastResult[];
+  anomaly?: AnomalyResult;
+  markov: MarkovResult[];
+}
+
+export function defaultForecasters(): Forecaster[] {
+  return [mstlForecaster(), holtWinters(), regressionForecaster(), seasonalNaive];
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+interface Layout {
+  readonly step: number;
+  readonly periods: number[];
+  readonly samplesPerDay: number;
+  readonly horizons: Record<Horizon, number>;
+  readonly origins: number[];
+}
+
+/** Origins once a day over the last 30 % of the series (in the series' own samples per day). */
+function layout(s: Series): Layout {
+  const step = medianStep(s.times);
+  if (!(step > 0)) throw new EvalInputError(`${s.name}: timestamps do not advance`);
+  const samplesPerDay = Math.max(1, Math.round(DAY_MS / step));
+  const periods = detectPeriods(s.values, samplesPerDay);
+  const horizons = { '1h': Math.max(1, Math.round(HOUR_MS / step)), '1d': samplesPerDay };
+  const n = s.values.length;
+  const origins: number[] = [];
+  for (let o = Math.floor(0.7 * n); o < n; o += samplesPerDay) origins.push(o);
+  return { step, periods, samplesPerDay, horizons, origins };
+}
+
+function seasonalNaiveScale(y: Float64Array, end: number, m: number): number {
+  let s = 0;
+  let c = 0;
+  for (let t = m; t < end; t++) {
+    s += Math.abs(y[t]! - y[t - m]!);
+    c++;
+  }
+  return c > 0 ? s / c : Number.NaN;
+}
+
+export function evaluateForecasts(s: Series, forecasters: readonly Forecaster[]): ForecastResult[] {
+  const L = layout(s);
+  const y = s.values;
+  const m = L.periods[0] ?? L.samplesPerDay;
+  const out: ForecastResult[] = [];
+  for (const horizon of ['1h', '1d'] as const) {
+    const h = L.horizons[horizon];
+    const acc = { model: { ae: 0, sm: 0, n: 0 }, naive: { ae: 0, sm: 0, n: 0 } };
+    const chosen: Record<string, number> = {};
+    let origins = 0;
+    for (const o of L.origins) {
+      const steps = Math.min(h, y.length - o);
+      if (steps < h) continue;
+      const train = y.subarray(0, o);
+      const scale = seasonalNaiveScale(y, o, m);
+      const fc = forecastSeries(train, { periods: L.periods }, h, { forecasters, origins: 3 });
+      const naive = seasonalNaive.fit(train, { periods: L.periods }).predict(h);
+      chosen[fc.model] = (chosen[fc.model] ?? 0) + 1;
+      origins++;
+      for (let k = 0; k < h; k++) {
+        const truth = y[o + k]!;
+        for (const [pred, a] of [
+          [fc.yhat[k]!, acc.model],
+          [naive[k]!, acc.naive],
+        ] as const) {
+          const e = Math.abs(truth - pred);
+          a.ae += e / scale;
+          a.sm += Math.abs(truth) + Math.abs(pred) > 0 ? (200 * e) / (Math.abs(truth) + Math.abs(pred)) : 0;
+          a.n++;
+        }
+      }
+    }
+    const names = Object.keys(chosen);
+    out.push({
+      series: s.name,
+      horizon,
+      model: names.length === 1 ? names[0]! : 'auto',
+      smape: acc.model.sm / acc.model.n,
+      mase: acc.model.ae / acc.model.n,
+      naive: { smape: acc.naive.sm / acc.naive.n, mase: acc.naive.ae / acc.naive.n },
+      chosen,
+      origins,
+    });
+  }
+  return out;
+}
+
+/** The evaluation link's capacity: 1.1 times the largest value of the series (documented rule). */
+export const EVAL_CAPACITY_FACTOR = 1.1;
+
+export function evaluateMarkov(s: Series): MarkovResult[] {
+  const L = layout(s);
+  const y = s.values;
+  const m = L.periods[0] ?? L.samplesPerDay;
+  const week = 7 * m;
+  let max = 0;
+  for (const v of y) max = Math.max(max, v);
+  const capacity = max * EVAL_CAPACITY_FACTOR;
+  const util = y.map((v) => v / capacity);
+  // Slots from the phase within the detected daily and weekly periods (the calendar may be wrong).
+  const phase = (t: number, slots: number) =>
+    slots === 24 ? Math.floor(((t % m) / m) * 24) : Math.floor(((t % week) / week) * slots);
+  const states = Uint8Array.from(util, (u) => stateOf(u, DEFAULT_BOUNDS));
+  const congested = DEFAULT_BOUNDS.length;
+  const results: MarkovResult[] = [];
+  for (const horizon of ['1h', '1d'] as const) {
+    const h = L.horizons[horizon];
+    const sums = { chain: 0, persistence: 0, climatology: 0, n: 0 };
+    const bins = Array.from({ length: 10 }, () => ({ f: 0, o: 0, n: 0 }));
+    const chosen: Record<string, number> = {};
+    for (let j = 0; j < L.origins.length; j++) {
+      const o = L.origins[j]!;
+      const end = Math.min(y.length - h, L.origins[j + 1] ?? y.length);
+      const choice = chooseChain(util.subarray(0, o), phase, h, week, DEFAULT_BOUNDS, 7 * m);
+      chosen[String(choice.slots)] = (chosen[String(choice.slots)] ?? 0) + 1;
+      // Climatology: how often the event happened in the training part.
+      let events = 0;
+      let cases = 0;
+      for (let t = 0; t + h < o; t++) {
+        cases++;
+        for (let k = 1; k <= h; k++) {
+          if (states[t + k] === congested) {
+            events++;
+            break;
+          }
+        }
+      }
+      const climate = cases > 0 ? events / cases : 0;
+      for (let t = o; t < end; t++) {
+        let happened = 0;
+        for (let k = 1; k <= h; k++) {
+          if (states[t + k] === congested) {
+            happened = 1;
+            break;
+          }
+        }
+        const p = choice.chain.probCongestedWithin(states[t]!, h, (k) => choice.slotOf(t + k));
+        const persistence = states[t] === congested ? 1 : 0;
+        sums.chain += (p - happened) ** 2;
+        sums.persistence += (persistence - happened) ** 2;
+        sums.climatology += (climate - happened) ** 2;
+        sums.n++;
+        const bin = bins[Math.min(9, Math.floor(p * 10))]!;
+        bin.f += p;
+        bin.o += happened;
+        bin.n++;
+      }
+    }
+    results.push({
+      series: s.name,
+      horizon,
+      brier: sums.chain / sums.n,
+      persistenceBrier: sums.persistence / sums.n,
+      climatologyBrier: sums.climatology / sums.n,
+      chosen,
+      reliability: bins
+        .map((b, i) => ({
+          bin: `${i * 10}-${i * 10 + 10}%`,
+          forecast: b.n ? b.f / b.n : 0,
+          observed: b.n ? b.o / b.n : 0,
+          count: b.n,
+        }))
+        .filter((b) => b.count > 0),
+    });
+  }
+  return results;
+}
+
+/** Runs the production detector over one series and gives NAB its per-row scores: an episode is reported once, at its start. */
+export function detectorScores(values: Float64Array, options: DetectorOptions = {}): Float64Array {
+  const detector = new SeriesAnomalyDetector(options);
+  const level = new MovingLevel();
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const expected = level.expected;
+    const r = Number.isNaN(expected) ? { score: 0 } : detector.update(v, expected);
+    level.push(v);
+    out[i] = r.event === 'start' || !detector.episodeOpen ? r.score : 0;
+  }
+  return out;
+}
+
+export function evaluateNab(dir: string, options: DetectorOptions = {}): AnomalyResult {
+  const labelsPath = join(dir, 'labels', 'combined_windows.json');
+  const labels = JSON.parse(readFileSync(labelsPath, 'utf8')) as Record<string, [string, string][]>;
+  const files: ScoredFile[] = [];
+  for (const [relative, windows] of Object.entries(labels)) {
+    const path = join(dir, 'data', relative);
+    if (!existsSync(path)) continue;
+    const s = readSeries(path, relative);
+    files.push({
+      name: relative,
+      timestamps: s.times,
+      scores: detectorScores(s.values, options),
+      windows: windows.map(([a, b]) => [parseTime(a), parseTime(b)] as const),
+    });
+  }
+  if (files.length === 0) throw new EvalInputError(`${dir}: no labelled data files found`);
+  const threshold = options.threshold ?? DETECTOR_DEFAULTS.threshold;
+  const scores = {} as Record<ProfileName, number>;
+  const optimized = {} as Record<ProfileName, number>;
+  for (const p of PROFILE_NAMES) {
+    scores[p] = scoreCorpus(files, threshold, p).normalized;
+    optimized[p] = optimiseCorpus(files, p).normalized;
+  }
+  return { files: files.length, threshold, scores, optimized };
+}
+
+/** Runs everything on each directory: forecasting and Markov on its CSVs, NAB when it has NAB's layout. */
+export async function runEval(
+  dirs: readonly string[],
+  progress: (line: string) => void = () => {},
+): Promise<EvalReport> {
+  await loadMstl();
+  const forecasters = defaultForecasters();
+  const report: EvalReport = { forecast: [], markov: [] };
+  for (const dir of dirs) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw new EvalInputError(`--data ${dir}: not a directory`);
+    for (const name of readdirSync(dir).sort()) {
+      if (!name.toLowerCase().endsWith('.csv')) continue;
+      const s = readSeries(join(dir, name), basename(name, '.csv'));
+      progress(`forecasting ${s.name}`);
+      report.forecast.push(...evaluateForecasts(s, forecasters));
+      progress(`markov ${s.name}`);
+      report.markov.push(...evaluateMarkov(s));
+    }
+    if (existsSync(join(dir, 'labels', 'combined_windows.json'))) {
+      progress(`anomalies ${dir}`);
+      if (report.anomaly !== undefined) throw new EvalInputError('only one NAB directory may be given');
+      report.anomaly = evaluateNab(dir);
+    }
+  }
+  return report;
+}
+
+const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
+const f5 = (v: number) => (Number.isFinite(v) ? v.toFixed(5) : 'n/a');
+
+/** The readable table. */
+export function formatReport(r: EvalReport): string {
+  const lines: string[] = [];
+  lines.push('Forecasting (rolling origin, daily origins over the last 30 %)');
+  lines.push(
+    'series                     horizon  model            sMAPE %   MASE   | naive sMAPE %  MASE   origins  chosen',
+  );
+  for (const f of r.forecast) {
+    lines.push(
+      `${f.series.padEnd(26)} ${f.horizon.padEnd(8)} ${f.model.padEnd(16)} ${f2(f.smape).padStart(7)} ${f2(f.mase).padStart(7)} | ${f2(f.naive.smape).padStart(12)} ${f2(f.naive.mase).padStart(6)} ${String(f.origins).padStart(8)}  ${Object.entries(
+        f.chosen,
+      )
+        .map(([k, v]) => `${k}×${v}`)
+        .join(' ')}`,
+    );
+  }
+  if (r.anomaly !== undefined) {
+    const a = r.anomaly;
+    lines.push('', `Anomalies (NAB scoring, ${a.files} files, normalised 0 = null detector, 100 = perfect)`);
+    lines.push(`profile               production threshold ${a.threshold}   optimised threshold`);
+    for (const p of PROFILE_NAMES)
+      lines.push(
+        `${p.padEnd(22)}${f2(a.scores[p]).padStart(12)}          ${f2(a.optimized[p]).padStart(12)}`,
+      );
+  }
+  lines.push('', 'Markov congestion risk (Brier score, lower is better)');
+  lines.push('series                     horizon    chain  persistence  climatology');
+  for (const m of r.markov) {
+    lines.push(
+      `${m.series.padEnd(26)} ${m.horizon.padEnd(8)} ${f5(m.brier).padStart(7)} ${f5(m.persistenceBrier).padStart(12)} ${f5(m.climatologyBrier).padStart(12)}`,
+    );
+    lines.push(
+      `  reliability: ${m.reliability.map((b) => `${b.bin} ${f2(b.observed)} (${b.count})`).join(', ')}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The `--json` object, exactly the output contract (extra detail kept out). */
+export function contractJson(r: EvalReport): unknown {
+  return {
+    forecast: r.forecast.map((f) => ({
+      series: f.series,
+      horizon: f.horizon,
+      model: f.model,
+      smape: f.smape,
+      mase: f.mase,
+      naive: f.naive,
+      chosen: f.chosen,
+    })),
+    anomaly:
+      r.anomaly === undefined
+        ? null
+        : { files: r.anomaly.files, scores: r.anomaly.scores, optimized: r.anomaly.optimized },
+    markov: r.markov.map((m) => ({
+      series: m.series,
+      horizon: m.horizon,
+      brier: m.brier,
+      persistenceBrier: m.persistenceBrier,
+      climatologyBrier: m.climatologyBrier,
+    })),
+  };
+}

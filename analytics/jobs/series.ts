@@ -1,0 +1,94 @@
+/**
+ * Which series the jobs analyse, read through the store interface: `traffic` per exporter,
+ * interface and direction, and per exporter in total, in bits per second, keyed
+ * `traffic/<exporter>/<ifIndex>/<direction>` and `traffic/<exporter>/total/<direction>` (design
+ * section 8). The busiest `maxSeries` are kept. Buckets the store has no point for are filled by
+ * carrying the last value forward (a short collector outage is not a traffic drop to forecast);
+ * samples before the first point are left out, and the bucket still being filled (the newest) too.
+ */
+import type { Store, TrafficQuery } from '../../storage/store.js';
+import type { SeriesData } from './tasks.js';
+
+export interface SeriesRef {
+  readonly key: string;
+  readonly exporter: string;
+  /** Undefined for an exporter's total. */
+  readonly ifIndex?: number;
+  readonly ifName: string;
+  readonly direction: 'in' | 'out';
+}
+
+export interface LoadedSeries extends SeriesRef, SeriesData {
+  /** Bytes over the window (how busy it is). */
+  readonly totalBytes: number;
+}
+
+export function seriesKey(exporter: string, ifIndex: number | undefined, direction: 'in' | 'out'): string {
+  return `traffic/${exporter}/${ifIndex ?? 'total'}/${direction}`;
+}
+
+export interface LoadOptions {
+  readonly now: number;
+  readonly from: number;
+  readonly stepSeconds: number;
+  readonly maxSeries: number;
+  /** Include per-exporter totals (forecasts) or interfaces only (capacity). */
+  readonly totals: boolean;
+}
+
+/** Reads every candidate series and keeps the busiest `maxSeries`. */
+export async function loadSeries(store: Store, o: LoadOptions): Promise<LoadedSeries[]> {
+  const stepMs = o.stepSeconds * 1000;
+  // The newest complete bucket ends at or before now.
+  const to = Math.floor(o.now / stepMs) * stepMs;
+  const from = Math.ceil(o.from / stepMs) * stepMs;
+  const refs: SeriesRef[] = [];
+  const interfaces = await store.interfaces();
+  for (const i of interfaces) {
+    for (const direction of ['in', 'out'] as const) {
+      refs.push({
+        key: seriesKey(i.exporter, i.ifIndex, direction),
+        exporter: i.exporter,
+        ifIndex: i.ifIndex,
+        ifName: i.ifName,
+        direction,
+      });
+    }
+  }
+  if (o.totals) {
+    for (const exporter of [...new Set(interfaces.map((i) => i.exporter))].sort()) {
+      for (const direction of ['in', 'out'] as const) {
+        refs.push({ key: seriesKey(exporter, undefined, direction), exporter, ifName: '', direction });
+      }
+    }
+  }
+  const loaded: LoadedSeries[] = [];
+  for (const ref of refs) {
+    const q: TrafficQuery = {
+      from,
+      to,
+      stepSeconds: o.stepSeconds,
+      exporter: ref.exporter,
+      direction: ref.direction,
+      ...(ref.ifIndex !== undefined && { ifIndex: ref.ifIndex }),
+    };
+    const samples = await store.traffic(q);
+    const first = samples[0];
+    if (first === undefined) continue;
+    const start = Math.max(from, first.time);
+    const n = Math.floor((to - start) / stepMs);
+    if (n < 2) continue;
+    const values = new Float64Array(n).fill(Number.NaN);
+    let totalBytes = 0;
+    for (const s of samples) {
+      const i = Math.floor((s.time - start) / stepMs);
+      if (i < 0 || i >= n) continue;
+      values[i] = (s.bytes * 8) / o.stepSeconds;
+      totalBytes += s.bytes;
+    }
+    for (let i = 1; i < n; i++) if (Number.isNaN(values[i]!)) values[i] = values[i - 1]!;
+    loaded.push({ ...ref, stepMs, start, values, totalBytes });
+  }
+  loaded.sort((a, b) => b.totalBytes - a.totalBytes || a.key.localeCompare(b.key));
+  return loaded.slice(0, o.maxSeries);
+}

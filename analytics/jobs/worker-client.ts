@@ -1,0 +1,98 @@
+/**
+ * The main thread's side of the analytics worker: one long-lived worker thread (the anomaly
+ * detectors keep their state in it), tasks queued to it one message each. Built from nothing,
+ * started by start(), terminated by stop(); a crashed worker fails the tasks in flight and is
+ * replaced at the next task.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type {
+  AnomalyEvent,
+  AnomalyTask,
+  CapacityOutput,
+  CapacityTask,
+  ForecastOutput,
+  ForecastTask,
+  Task,
+} from './tasks.js';
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+/**
+ * A new worker on worker.js (compiled, in production); under the tests, where this module is
+ * TypeScript, on worker.ts through tsx's loader, registered inside the worker before importing it.
+ */
+function newWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./worker.js', import.meta.url), { name: 'flowcast-analytics' });
+  const entry = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${entry}); })`;
+  return new Worker(boot, { eval: true, name: 'flowcast-analytics' });
+}
+
+export class AnalyticsWorker {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private started = false;
+
+  constructor(private readonly log: Logger) {}
+
+  async start(): Promise<void> {
+    this.started = true;
+    this.spawn();
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    const w = this.worker;
+    this.worker = undefined;
+    this.failAll(new Error('analytics worker stopped'));
+    if (w !== undefined) await w.terminate();
+  }
+
+  run(task: ForecastTask): Promise<ForecastOutput[]>;
+  run(task: CapacityTask): Promise<CapacityOutput[]>;
+  run(task: AnomalyTask): Promise<AnomalyEvent[]>;
+  run(task: Task): Promise<unknown> {
+    if (!this.started) return Promise.reject(new Error('analytics worker not started'));
+    const worker = this.worker ?? this.spawn();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, task });
+    });
+  }
+
+  private spawn(): Worker {
+    const worker = newWorker();
+    worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (p === undefined) return;
+      this.pending.delete(m.id);
+      if (m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve(m.result);
+    });
+    worker.on('error', (err) => {
+      this.log.error({ err }, 'analytics worker failed; it is restarted at the next task');
+      if (this.worker === worker) this.worker = undefined;
+      this.failAll(err);
+    });
+    worker.on('exit', (code) => {
+      if (this.worker === worker) {
+        this.worker = undefined;
+        this.failAll(new Error(`analytics worker exited with code ${code}`));
+      }
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}
