@@ -12,76 +12,78 @@ export function Collector() {
   const { utc } = useShared();
   return (
     <div class="grid">
-      <Card
-        title="Store"
-        aside={health.data && <span class={`status ${health.data.status}`}>{health.data.status}</span>}
-      >
-        <Show loaded={health}>
-          {(h) => (
-            <dl class="facts" data-facts="store">
-              <dt>kind</dt>
-              <dd>{String(h.collector?.['store'] ?? '–')}</dd>
-              <dt>reachable</dt>
-              <dd>{h.store.reachable ? 'yes' : `no${h.store.error ? `: ${h.store.error}` : ''}`}</dd>
-              <dt>points written</dt>
-              <dd>{fmt.count(h.store.pointsWritten)}</dd>
-              <dt>write errors</dt>
-              <dd>{fmt.count(h.store.writeErrors)}</dd>
-              <dt>spooled, waiting</dt>
-              <dd>{fmt.count(h.store.spoolPoints)} points</dd>
-              <dt>dropped from spool</dt>
-              <dd>{fmt.count(h.store.spoolDropped)}</dd>
-              <dt>rejected as malformed</dt>
-              <dd>{fmt.count(h.store.rejected)}</dd>
-              <dt>receive queue</dt>
-              <dd>{fmt.count(Number(h.collector?.['queue'] ?? 0))} datagrams</dd>
-            </dl>
-          )}
-        </Show>
-      </Card>
-      <Card title="Jobs">
-        <Show loaded={jobs}>
-          {(j) =>
-            j.jobs.length === 0 ? (
-              <Empty>
-                No analytics job runs in this process. Forecast, capacity and anomaly jobs write their results
-                to the store on a schedule; when they run elsewhere their results still show on the Capacity
-                and Anomalies pages.
-              </Empty>
-            ) : (
-              <table data-table="jobs">
-                <thead>
-                  <tr>
-                    <th>job</th>
-                    <th>schedule</th>
-                    <th>last run</th>
-                    <th>result</th>
-                    <th class="num">took</th>
-                    <th>next</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {j.jobs.map((job) => (
-                    <tr key={job.name}>
-                      <td>{job.name}</td>
-                      <td class="mono">{job.enabled ? job.schedule : 'disabled'}</td>
-                      <td>{job.running ? 'running now' : fmt.time(job.lastStart, utc)}</td>
-                      <td class={job.lastResult === 'error' ? 'bad' : ''} title={job.lastError ?? ''}>
-                        {job.lastResult ?? '–'}
-                        {job.lastError !== null && `: ${job.lastError}`}
-                      </td>
-                      <td class="num">
-                        {job.lastDurationMs === null ? '–' : `${(job.lastDurationMs / 1000).toFixed(1)} s`}
-                      </td>
-                      <td>{fmt.time(job.nextRun, utc)}</td>
+      <div class="row">
+        <Card
+          title="Store"
+          aside={health.data && <span class={`status ${health.data.status}`}>{health.data.status}</span>}
+        >
+          <Show loaded={health}>
+            {(h) => (
+              <dl class="facts" data-facts="store">
+                <dt>kind</dt>
+                <dd>{String(h.collector?.['store'] ?? '–')}</dd>
+                <dt>reachable</dt>
+                <dd>{h.store.reachable ? 'yes' : `no${h.store.error ? `: ${h.store.error}` : ''}`}</dd>
+                <dt>points written</dt>
+                <dd>{fmt.count(h.store.pointsWritten)}</dd>
+                <dt>write errors</dt>
+                <dd>{fmt.count(h.store.writeErrors)}</dd>
+                <dt>spooled, waiting</dt>
+                <dd>{fmt.count(h.store.spoolPoints)} points</dd>
+                <dt>dropped from spool</dt>
+                <dd>{fmt.count(h.store.spoolDropped)}</dd>
+                <dt>rejected as malformed</dt>
+                <dd>{fmt.count(h.store.rejected)}</dd>
+                <dt>receive queue</dt>
+                <dd>{fmt.count(Number(h.collector?.['queue'] ?? 0))} datagrams</dd>
+              </dl>
+            )}
+          </Show>
+        </Card>
+        <Card title="Jobs">
+          <Show loaded={jobs}>
+            {(j) =>
+              j.jobs.length === 0 ? (
+                <Empty>
+                  No analytics job runs in this process. Forecast, capacity and anomaly jobs write their
+                  results to the store on a schedule; when they run elsewhere their results still show on the
+                  Capacity and Anomalies pages.
+                </Empty>
+              ) : (
+                <table data-table="jobs">
+                  <thead>
+                    <tr>
+                      <th>job</th>
+                      <th>schedule</th>
+                      <th>last run</th>
+                      <th>result</th>
+                      <th class="num">took</th>
+                      <th>next</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            )
-          }
-        </Show>
-      </Card>
+                  </thead>
+                  <tbody>
+                    {j.jobs.map((job) => (
+                      <tr key={job.name}>
+                        <td>{job.name}</td>
+                        <td class="mono nowrap">{job.enabled ? job.schedule : 'disabled'}</td>
+                        <td class="nowrap">{job.running ? 'running now' : fmt.time(job.lastStart, utc)}</td>
+                        <td class={job.lastResult === 'error' ? 'bad' : ''} title={job.lastError ?? ''}>
+                          {job.lastResult ?? '–'}
+                          {job.lastError !== null && `: ${job.lastError}`}
+                        </td>
+                        <td class="num">
+                          {job.lastDurationMs === null ? '–' : `${(job.lastDurationMs / 1000).toFixed(1)} s`}
+                        </td>
+                        <td class="nowrap">{fmt.time(job.nextRun, utc)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )
+            }
+          </Show>
+        </Card>
+      </div>
       <Card wide title="Exporters">
         <Show loaded={exporters}>
           {(list) =>
