@@ -85,7 +85,7 @@ describe('OpenAPI document', () => {
     expect(documentedRoutes()).toEqual(registered);
   });
 
-  it('covers every endpoint of the contract (design section 6 and the API issue)', () => {
+  it('covers every endpoint of the contract (docs/api.md)', () => {
     for (const route of [
       'GET /api/v1/health',
       'GET /api/v1/exporters',

@@ -1,5 +1,5 @@
 /**
- * The data routes of the API (design section 6), on the store interface and the collector's live
+ * The data routes of the API (docs/api.md), on the store interface and the collector's live
  * state. Each one is a {@link JsonRoute}: its parameters are validated by its schemas before the
  * handler runs, and its answer is what its response schema documents.
  */

@@ -3,7 +3,7 @@
  *
  * The shape is fixed (a class with every normalised key initialised) so that the hot path sees one
  * hidden class; keys the exporter did not send stay `undefined` and are left out of the JSON form
- * (design section 3).
+ * (docs/schema.md).
  */
 import { formatIPv4Number } from './addr.js';
 

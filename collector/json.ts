@@ -1,5 +1,5 @@
 /**
- * The JSON-lines form of decoded records (design section 3, a contract for `flowcast decode`):
+ * The JSON-lines form of decoded records (docs/schema.md, a contract for `flowcast decode`):
  * normalised keys present only when the exporter sent them, times as ISO-8601, counters above
  * 2^53 as exact JSON integers.
  */

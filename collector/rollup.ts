@@ -1,5 +1,5 @@
 /**
- * The rollup engine: turns decoded flow records into the per-interval points of design section 4
+ * The rollup engine: turns decoded flow records into the per-interval points of docs/schema.md
  * (`traffic`, `traffic_protocol`, `top_talkers`, `collector`), so the store receives a few points
  * per interface and interval, never one per flow or address.
  *

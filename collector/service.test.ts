@@ -1,6 +1,6 @@
 /**
  * The collector component over real UDP sockets on loopback: every port takes every version,
- * records reach the sink, counters reach /metrics under the design's names, templates persist
+ * records reach the sink, counters reach /metrics under the names in docs/internals.md, templates persist
  * across a restart, and a full receive queue drops and counts.
  */
 import { createSocket } from 'node:dgram';

@@ -1,5 +1,5 @@
 /**
- * Bounded names for the `protocol` and `service` tags of `traffic_protocol` (design section 4):
+ * Bounded names for the `protocol` and `service` tags of `traffic_protocol` (docs/schema.md):
  * a fixed table of IP protocols and of well-known TCP/UDP ports, everything else `other`, so the
  * number of series stays bounded whatever the traffic.
  *

@@ -3,7 +3,7 @@
  *
  * A template is compiled once, when it arrives, into one reader closure per field plus the field
  * offsets; decoding a data record is then a loop over those closures with no lookups, no slicing
- * and no per-field allocation. Elements with a normalised key (design section 3) write straight
+ * and no per-field allocation. Elements with a normalised key (docs/schema.md) write straight
  * into the FlowRecord; times and sampling inputs go to a per-record scratch and are resolved once
  * the whole record is read, since they depend on each other and on the export header.
  */

@@ -1,4 +1,4 @@
-/** The store's Prometheus metrics (design section 6), read from `store.stats` when scraped. */
+/** The store's Prometheus metrics (docs/internals.md), read from `store.stats` when scraped. */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Store, StoreStats } from './store.js';
 

@@ -1,5 +1,5 @@
 /**
- * The storage schema of design section 4 (a contract): every measurement, its tags, and the type of
+ * The storage schema of docs/schema.md (a contract): every measurement, its tags, and the type of
  * each of its fields. Both adapters use it: the InfluxDB one to pick a line-protocol type per field
  * (a field's type is fixed forever once InfluxDB has seen it, so it must never depend on the value),
  * the embedded one to pick column types.
@@ -17,7 +17,7 @@ export interface MeasurementSchema {
 
 const COUNTS = { bytes: 'integer', packets: 'integer', flows: 'integer' } as const;
 
-/** The measurements of design section 4, by name. */
+/** The measurements of docs/schema.md, by name. */
 export const SCHEMA = {
   traffic: { tags: ['exporter', 'ifIndex', 'ifName', 'direction'], fields: COUNTS },
   traffic_protocol: { tags: ['exporter', 'protocol', 'service'], fields: COUNTS },
@@ -25,7 +25,7 @@ export const SCHEMA = {
     tags: ['exporter', 'side', 'rank'],
     fields: { addr: 'string', bytes: 'integer', packets: 'integer' },
   },
-  // Optional sampled flow records: the numeric keys of design section 3 are integers, addresses strings.
+  // Optional sampled flow records: the numeric keys of docs/schema.md are integers, addresses strings.
   flows: {
     tags: ['exporter', 'protocol'],
     fields: {
@@ -84,10 +84,10 @@ export const SCHEMA = {
   },
 } as const satisfies Record<string, MeasurementSchema>;
 
-/** The name of a measurement of design section 4. */
+/** The name of a measurement of docs/schema.md. */
 export type MeasurementName = keyof typeof SCHEMA;
 
-/** Whether `name` is a measurement of design section 4. */
+/** Whether `name` is a measurement of docs/schema.md. */
 export function isMeasurement(name: string): name is MeasurementName {
   return Object.hasOwn(SCHEMA, name);
 }

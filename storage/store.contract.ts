@@ -1,6 +1,6 @@
 /**
  * The one contract every {@link Store} runs (STYLE.md 5): known points of every measurement of
- * design section 4 are written, then every read is checked against values computed by hand.
+ * docs/schema.md are written, then every read is checked against values computed by hand.
  *
  * What it pins down, for every adapter alike:
  * - `traffic` buckets start at multiples of the step since the Unix epoch (the first one may start

@@ -1,13 +1,13 @@
 /**
  * The store interface: what the collector writes through and the API and analytics read through.
  * Two adapters implement it (InfluxDB in influx/, the embedded DuckDB store in embedded/) and both
- * run the one contract suite in store.contract.ts. The schema is design section 4 (a contract).
+ * run the one contract suite in store.contract.ts. The schema is docs/schema.md (a contract).
  */
 
 /** A field value as stored. Integers are written as InfluxDB `i` integers (never `u`). */
 export type StoredValue = number | bigint | string | boolean;
 
-/** One point of a measurement in design section 4. */
+/** One point of a measurement in docs/schema.md. */
 export interface Point {
   readonly measurement: string;
   readonly tags: Readonly<Record<string, string>>;

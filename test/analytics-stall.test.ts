@@ -3,10 +3,10 @@
  * from another process, on a collector whose socket buffer holds under a second of them (1 MiB,
  * which the kernel doubles), while the forecast job fits 122 series in its worker thread; every datagram sent must be
  * received and decoded. With the fitting moved onto the main thread instead, the same test loses
- * about a third of the datagrams (the event loop is held for over a second). On a machine shared
- * with other test files a few datagrams can be lost to scheduling alone (42 of 46,784 once, with
- * the load at 11): the test allows one in a thousand, which still tells the two apart by far; the
- * figure at a high rate is in `npm run bench`.
+ * about a third of the datagrams (the event loop is held for over a second). On a loaded machine
+ * some datagrams are lost to scheduling alone (42 of 46,784 beside other test files, 195 of 11,679
+ * alone with the load at 10): the test allows one in twenty, which still tells the two apart by
+ * far; the figure at a high rate is in `npm run bench`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -97,7 +97,7 @@ describe('analytics jobs and the collector', () => {
       `analytics-stall: ${sent} datagrams sent during the forecast run, ${received()} received; event loop delay max ${(delay.max / 1e6).toFixed(1)} ms\n`,
     );
     expect(sent).toBeGreaterThan(500);
-    expect(received()).toBeGreaterThanOrEqual(sent - Math.floor(sent / 1000));
+    expect(received()).toBeGreaterThanOrEqual(sent - Math.floor(sent / 20));
     expect(service.collector.queue.dropped).toBe(0);
   });
 });

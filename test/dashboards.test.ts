@@ -9,7 +9,7 @@
  * With a real InfluxDB (Debian's influxd 1.6.7):
  * - End to end: a `flowcast serve` child receives IPFIX from two exporters (with interface names,
  *   one of them with the slashes Juniper names have) and writes to influxd; analytics results
- *   (`forecast`, `capacity`, `anomaly`) are written as design section 4 describes them. Then every
+ *   (`forecast`, `capacity`, `anomaly`) are written as docs/schema.md describes them. Then every
  *   panel, annotation and variable query runs as Grafana 11 would send it: variables with their real
  *   values (each value alone, two together, All), macros expanded; each must return rows. Every
  *   Prometheus metric a dashboard or alert names must be on that process's /metrics.

@@ -10,7 +10,7 @@
  * packets and flows of `traffic_protocol` per exporter must equal, exactly, the sums over
  * tshark's records of that version's datagrams (samplingRate is 1 for softflowd).
  *
- * Outage and restart behaviour (design section 5: an InfluxDB outage or a collector restart loses
+ * Outage and restart behaviour (docs/operations.md: an InfluxDB outage or a collector restart loses
  * no rollup) is checked by stopping influxd mid-stream, and by SIGKILLing a collector whose points
  * sit in the durable spool and starting another on the same data directory.
  *

@@ -1,5 +1,5 @@
 /**
- * The forecaster interface every model implements (design section 8), and what all of them share:
+ * The forecaster interface every model implements (docs/analytics.md), and what all of them share:
  * a series is a Float64Array of evenly spaced values, oldest first, with its seasonal periods in
  * samples. A forecaster fits a model from the values alone (no timestamps: the caller turns the
  * calendar into periods, or detects them); the model predicts point forecasts. Prediction

@@ -1,6 +1,6 @@
 /**
  * The three analytics jobs. Each reads its series through the store, hands the computing to the
- * analytics worker, and writes its results back through the store (design section 4):
+ * analytics worker, and writes its results back through the store (docs/schema.md):
  * - `forecast`: `forecast` points (yhat and the 95 % band) for every series over the horizon;
  * - `capacity`: one `capacity` point per interface and direction;
  * - `anomaly`: one `anomaly` point (kind `series`) when an episode starts and one when it ends.

@@ -1,8 +1,7 @@
 /**
  * Which series the jobs analyse, read through the store interface: `traffic` per exporter,
  * interface and direction, and per exporter in total, in bits per second, keyed
- * `traffic/<exporter>/<ifIndex>/<direction>` and `traffic/<exporter>/total/<direction>` (design
- * section 8). The busiest `maxSeries` are kept. Buckets the store has no point for are filled by
+ * `traffic/<exporter>/<ifIndex>/<direction>` and `traffic/<exporter>/total/<direction>` (docs/analytics.md). The busiest `maxSeries` are kept. Buckets the store has no point for are filled by
  * carrying the last value forward (a short collector outage is not a traffic drop to forecast);
  * samples before the first point are left out, and the bucket still being filled (the newest) too.
  */

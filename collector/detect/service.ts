@@ -37,7 +37,7 @@ export interface DetectionDeps {
 
 const KINDS: readonly AnomalyKind[] = ['ddos', 'syn_flood', 'scan'];
 
-/** The `anomaly` point of an episode event (design section 4). */
+/** The `anomaly` point of an episode event (docs/schema.md). */
 export function anomalyPoint(event: EpisodeEvent): Point {
   const e = event.episode;
   const d = event.state === 'end' ? e.peak : e.latest;

@@ -1,6 +1,6 @@
 /**
  * The embedded store: the {@link Store} on DuckDB, in `<dataDir>/flowcast.duckdb`, used when no
- * InfluxDB is configured. One table per measurement of design section 4 (tables.ts), written in
+ * InfluxDB is configured. One table per measurement of docs/schema.md (tables.ts), written in
  * batches: `write()` only queues; a batch goes when `batchSize` points wait or `flushIntervalMs` after
  * the first of them, through appenders in one transaction per batch. Reads run on a second
  * connection and see committed batches only. Every statement takes its values as parameters.

@@ -1,5 +1,5 @@
 /**
- * The embedded store's tables, derived from the schema of design section 4 (storage/schema.ts): one
+ * The embedded store's tables, derived from the schema of docs/schema.md (storage/schema.ts): one
  * table per measurement with `time` (BIGINT, Unix ms), one VARCHAR column per tag, one typed column
  * per field (integer → BIGINT, float → DOUBLE, string → VARCHAR, boolean → BOOLEAN), and `extra`
  * (VARCHAR, JSON) for tags and fields outside the schema, so that nothing a writer sends is lost.

@@ -1,7 +1,7 @@
 /**
  * HTTP to InfluxDB through the client library's transport: `/ping` and version detection, writes
  * to `/write` (1.6/1.7) or `/api/v2/write` (1.8+, 2.x, 3.x), and InfluxQL over `/query`, the
- * endpoint every version shares (design section 5).
+ * endpoint every version shares (docs/operations.md).
  */
 import { HttpError, InfluxDB, type Transport } from '@influxdata/influxdb-client';
 import { z } from 'zod';

@@ -1,7 +1,7 @@
 /**
  * The InfluxDB store (1.x, 2.x and 3.x): writes line protocol through the batching, retrying,
  * spooling {@link Writer}, and reads with InfluxQL `SELECT`/`SHOW` over `/query`, the one query
- * language all three versions share (design section 5). The constructor only builds; `start()`
+ * language all three versions share (docs/operations.md). The constructor only builds; `start()`
  * detects the version, creates the database on 1.x, and replays what an earlier run spooled.
  */
 import { join } from 'node:path';

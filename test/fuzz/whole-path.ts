@@ -315,7 +315,7 @@ function lineMismatch(point: Point, parsed: ParsedLine): string | undefined {
 // The run
 // ---------------------------------------------------------------------------------------------
 
-/** Decoder output bounds (design section 3; issue 7: finite, bounded values end to end). */
+/** Decoder output bounds (docs/schema.md; issue 7: finite, bounded values end to end). */
 const MAX_DATE_MS = 8.64e15;
 const U64_MAX = 2n ** 64n - 1n;
 const INT64_MIN = -(2n ** 63n);

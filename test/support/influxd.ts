@@ -2,7 +2,7 @@
  * A real InfluxDB 1.x (Debian's influxd 1.6.7) for tests: its own temporary directory, free
  * loopback ports, no config file. It can be stopped and started again on the same ports and data,
  * for outage tests. A missing influxd skips the suites that need it, visibly, except under CI=true
- * where it fails them (tools.ts; design section 5: tests against real services CI may not skip).
+ * where it fails them (tools.ts; docs/operations.md: tests against real services CI may not skip).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
