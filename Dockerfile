@@ -10,6 +10,7 @@ COPY storage storage
 COPY analytics analytics
 COPY api api
 COPY cli cli
+COPY console console
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20.20.2-bookworm-slim

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { JobControl } from '../analytics/job-status.js';
 import type { FlowState } from '../collector/state.js';
 import type { Store } from '../storage/store.js';
+import { consoleStatic } from './console.js';
 import { toCsv } from './csv.js';
 import { docsAsset, docsPage } from './docs.js';
 import { ApiError, toApiError } from './errors.js';
@@ -208,6 +209,9 @@ export function createApp(deps: ApiDeps, options: Partial<ApiOptions> = {}): exp
       }),
     );
   }
+
+  // The console's static files (no data in them) load without the token, so the page can ask for it.
+  app.use(consoleStatic());
 
   if (o.apiToken !== undefined) {
     const expected = createHash('sha256').update(o.apiToken).digest();

@@ -9,6 +9,7 @@
 #   prometheus a real Prometheus the dashboard tests run every PromQL panel and alert against
 #   prometheus-alertmanager  the real Alertmanager the detection alert tests post to
 #   fastnetmon the reference attack detector the detection evaluation runs beside flowcast
+#   chromium   the browser the web console's tests drive headless (playwright-core, no download)
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
 
@@ -22,9 +23,10 @@ command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v fastnetmon >/dev/null 2>&1 || [ -x /usr/sbin/fastnetmon ] || need+=(fastnetmon)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "test dependencies present: tshark, softflowd, pmacctd, influxd, docker-compose, prometheus, systemd-analyze, alertmanager, fastnetmon"
+  echo "test dependencies present: tshark, softflowd, pmacctd, influxd, docker-compose, prometheus, systemd-analyze, alertmanager, fastnetmon, chromium"
   exit 0
 fi
 
