@@ -93,6 +93,10 @@ export class RateLimitedLog {
     if (this.admit(key, now)) this.log.warn(obj, msg);
   }
 
+  info(key: string, obj: Record<string, unknown>, msg: string, now = Date.now()): void {
+    if (this.admit(key, now)) this.log.info(obj, msg);
+  }
+
   error(key: string, obj: Record<string, unknown>, msg: string, now = Date.now()): void {
     if (this.admit(key, now)) this.log.error(obj, msg);
   }

@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { RateLimitedLog } from '../../cli/logger.js';
 import type { Point } from '../../storage/store.js';
 import type { DecodedRecord } from '../flow.js';
 import type { AlertSink, DeliveryResult } from './alerts/sink.js';
@@ -71,12 +72,16 @@ export class DetectionService {
   /** Deliveries per sink and result, also kept without a registry (for tests and eval). */
   readonly deliveryCounts = new Map<string, number>();
 
+  /** Episode starts and ends in the log: at most 20 a minute per kind and event, 60 in all. */
+  private readonly episodeLog: RateLimitedLog;
+
   constructor(
     readonly options: DetectionOptions,
     private readonly deps: DetectionDeps,
   ) {
     this.detector = new Detector(options.detector);
     this.episodes = new EpisodeTracker(options.episodes);
+    this.episodeLog = new RateLimitedLog(deps.log, { burst: 20, globalBurst: 60 });
     const registers = deps.metrics === undefined ? [] : [deps.metrics];
     if (deps.metrics !== undefined) {
       this.anomalies = new Counter({
@@ -144,7 +149,13 @@ export class DetectionService {
     for (const sink of this.deps.sinks) await sink.start();
     this.running = true;
     this.windowStart = Date.now();
-    this.timer = setInterval(() => this.tick(Date.now()), this.options.checkMs);
+    this.timer = setInterval(() => {
+      try {
+        this.tick(Date.now());
+      } catch (err) {
+        this.episodeLog.error('detection.tick', { err }, 'detection check failed; detection goes on');
+      }
+    }, this.options.checkMs);
     this.timer.unref();
     this.deps.log.info(
       {
@@ -196,9 +207,16 @@ export class DetectionService {
       const e = event.episode;
       if (event.state === 'start') {
         this.anomalies?.inc({ kind: e.kind });
-        this.deps.log.warn({ kind: e.kind, subject: e.subject, exporter: e.exporter }, e.latest.message);
+        // Every episode goes to the store and the sinks; the log gets a bounded share of them (a
+        // flood of spoofed destinations once wrote thousands of lines and held a stop for 20 s).
+        this.episodeLog.warn(
+          `start:${e.kind}`,
+          { kind: e.kind, subject: e.subject, exporter: e.exporter },
+          e.latest.message,
+        );
       } else if (event.state === 'end') {
-        this.deps.log.info(
+        this.episodeLog.info(
+          `end:${e.kind}`,
           {
             kind: e.kind,
             subject: e.subject,
