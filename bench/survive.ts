@@ -30,6 +30,8 @@ const { values } = parseArgs({
     sources: { type: 'string', default: '1000' },
     rate: { type: 'string', default: '5000' },
     seed: { type: 'string' },
+    /** Rollup interval of the collector under test (s): 1 writes 60 times what production does. */
+    rollup: { type: 'string', default: '1' },
   },
 });
 const total = Number(values.datagrams);
@@ -44,7 +46,7 @@ if (
   rate < 1
 ) {
   console.error(
-    'usage: npm run survive -- [--datagrams N] [--sources N (1..60000)] [--rate PER_SECOND] [--seed N]',
+    'usage: npm run survive -- [--datagrams N] [--sources N (1..60000)] [--rate PER_SECOND] [--seed N] [--rollup SECONDS]',
   );
   process.exit(2);
 }
@@ -63,7 +65,10 @@ async function openSource(address: string): Promise<Socket> {
 }
 
 const work = await mkdtemp(join(tmpdir(), 'flowcast-survive-'));
-const fc = await FlowcastProcess.start({ dataDir: join(work, 'data'), rollupInterval: 1 });
+const fc = await FlowcastProcess.start({
+  dataDir: join(work, 'data'),
+  rollupInterval: Number(values.rollup),
+});
 console.log(
   `flowcast serve pid ${fc.pid} (ports ${fc.netflowPort}/${fc.ipfixPort}, http ${fc.httpPort}); ` +
     `seed ${seed}, ${total} datagrams from ${sources} sources at ${rate}/s`,

@@ -74,7 +74,7 @@ describe('configuration bounds', () => {
     );
     expect(config.collector.allowedExporters).toHaveLength(4);
     expect(config.collector.queueSize).toBe(1 << 20);
-    expect(config.collector.stateMemoryMegabytes).toBe(256);
-    expect(config.collector.exporterMemoryMegabytes).toBe(32);
+    expect(config.collector.stateMemoryMegabytes).toBe(128);
+    expect(config.collector.exporterMemoryMegabytes).toBe(16);
   });
 });

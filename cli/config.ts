@@ -77,9 +77,9 @@ export const configSchema = z.strictObject({
        * The memory budget (MiB) for all decoder state: templates, data waiting for its template,
        * interface and sampler tables. What would exceed it is refused and counted.
        */
-      stateMemoryMegabytes: z.number().int().min(1).max(65_536).default(256),
+      stateMemoryMegabytes: z.number().int().min(1).max(65_536).default(128),
       /** The most one exporter's state may take of that budget (MiB). */
-      exporterMemoryMegabytes: z.number().int().min(1).max(65_536).default(32),
+      exporterMemoryMegabytes: z.number().int().min(1).max(65_536).default(16),
       /** Exporter networks accepted (CIDR); empty accepts every source. Others are dropped and counted. */
       allowedExporters: z.array(cidr).max(10_000).default([]),
       /** Exporters with metric labels of their own (the busiest); the rest are summed as exporter="other". */

@@ -336,13 +336,13 @@ describe('issue 7: flowcast serve under attack', () => {
     const seen = await watch.stop();
     expect(fc.running, fc.output()).toBe(true);
     const growth = Math.max(seen.peakRss, fc.rssBytes() ?? 0) - baseline;
-    // Two exporters × the 32 MiB per-exporter share, plus room for the garbage collector; without
+    // Two exporters × the 16 MiB per-exporter share, plus room for the garbage collector; without
     // a budget these 2,046 templates grew RSS by about 350 MiB.
     expect.soft(growth, `RSS grew by ${(growth / MiB).toFixed(0)} MiB`).toBeLessThan(160 * MiB);
     const m = await fc.metrics();
     expect.soft(m.value('flowcast_state_refused_total')).toBeGreaterThan(0);
     expect.soft(m.value('flowcast_state_memory_bytes')).toBeGreaterThan(0);
-    expect.soft(m.value('flowcast_state_memory_bytes')).toBeLessThanOrEqual(256 * MiB);
+    expect.soft(m.value('flowcast_state_memory_bytes')).toBeLessThanOrEqual(128 * MiB);
   });
 
   it('item 3: options data with random ifIndex and sampler ids keeps the interface and sampler tables bounded', async () => {
@@ -395,10 +395,10 @@ describe('issue 7: flowcast serve under attack', () => {
     expect(await goodExporterWorks(fc, '127.0.9.1')).toBeGreaterThan(0);
     expect(fc.running, fc.output()).toBe(true);
     const m = await fc.metrics();
-    // 540,000 interfaces and 360,000 samplers were offered: past the 32 MiB share of one exporter.
+    // 540,000 interfaces and 360,000 samplers were offered: past the 16 MiB share of one exporter.
     expect(m.value('flowcast_options_records_total', { exporter: '127.0.9.2' })).toBeGreaterThan(0);
     expect.soft(m.value('flowcast_state_refused_total')).toBeGreaterThan(0);
-    expect.soft(m.value('flowcast_state_memory_bytes')).toBeLessThanOrEqual(256 * MiB);
+    expect.soft(m.value('flowcast_state_memory_bytes')).toBeLessThanOrEqual(128 * MiB);
     const growth = (fc.rssBytes() ?? 0) - baseline;
     expect.soft(growth, `RSS grew by ${(growth / MiB).toFixed(0)} MiB`).toBeLessThan(160 * MiB);
   });
