@@ -53,7 +53,7 @@ export const detectionSchema = z
     /** Seconds per detection window. */
     tick: z.number().min(1).max(300).default(5),
     /** Seconds between checks of the open window (at most `tick`). */
-    checkEvery: z.number().min(0.1).max(300).default(1),
+    checkEvery: z.number().min(0.1).max(300).default(0.25),
     /** Limits for destinations in no host group (FastNetMon's global thresholds). */
     thresholds: thresholdsSchema.default({ pps: 20_000, mbps: 1000, flows: 3500 }),
     hostGroups: z

@@ -43,6 +43,7 @@ export const EVAL_THRESHOLDS = { pps: 1500, synPps: 1000, udpPps: 1000, icmpPps:
 /** flowcast's detection configuration for the evaluation (what `detection:` in a config file would say). */
 export const EVAL_DETECTION = {
   tick: 5,
+  checkEvery: 0.25,
   // Hosts outside the watched networks are not judged, as FastNetMon ignores them.
   thresholds: {},
   hostGroups: [{ name: 'lab', networks: EVAL_NETWORKS, thresholds: EVAL_THRESHOLDS }],
