@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { AnomalyKind } from '../detector.js';
 import type { EpisodeEvent } from '../episodes.js';
 import { postJson } from './http.js';
-import { type AlertSink, type DeliveryListener, DeliveryQueue, type QueueOptions } from './sink.js';
+import { type DeliveryListener, QueuedSink, type QueueOptions } from './sink.js';
 
 export interface AlertmanagerOptions extends QueueOptions {
   /** Alertmanager base URL, e.g. http://127.0.0.1:9093 */
@@ -54,39 +54,16 @@ export function alertOf(
   };
 }
 
-export class AlertmanagerSink implements AlertSink {
-  readonly name = 'alertmanager';
-  private readonly queue: DeliveryQueue;
-  private readonly endpoint: string;
-
-  constructor(
-    private readonly options: AlertmanagerOptions,
-    deps: { log: Logger; onResult: DeliveryListener },
-  ) {
-    this.endpoint = `${options.url.replace(/\/+$/, '')}/api/v2/alerts`;
-    this.queue = new DeliveryQueue(
-      this.name,
+export class AlertmanagerSink extends QueuedSink {
+  constructor(options: AlertmanagerOptions, deps: { log: Logger; onResult: DeliveryListener }) {
+    const endpoint = `${options.url.replace(/\/+$/, '')}/api/v2/alerts`;
+    super(
+      'alertmanager',
       options,
       (event, signal) =>
-        postJson(this.endpoint, [alertOf(event, options)], options.headers, options.timeoutMs, signal),
-      deps.onResult,
-      (err, event, attempt) =>
-        deps.log.warn(
-          { err: (err as Error).message, episode: event.episode.id, attempt },
-          'alertmanager: delivery failed',
-        ),
+        postJson(endpoint, [alertOf(event, options)], options.headers, options.timeoutMs, signal),
+      deps,
+      'alertmanager: delivery failed',
     );
-  }
-
-  async start(): Promise<void> {
-    this.queue.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.queue.stop(this.options.timeoutMs);
-  }
-
-  deliver(event: EpisodeEvent): void {
-    this.queue.push(event);
   }
 }

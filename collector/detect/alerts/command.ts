@@ -7,13 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { EpisodeEvent } from '../episodes.js';
-import {
-  type AlertSink,
-  type DeliveryListener,
-  DeliveryQueue,
-  eventJson,
-  type QueueOptions,
-} from './sink.js';
+import { type DeliveryListener, eventJson, QueuedSink, type QueueOptions } from './sink.js';
 
 export interface CommandOptions extends QueueOptions {
   /** Program to run (no shell). */
@@ -78,39 +72,21 @@ function runOnce(options: CommandOptions, event: EpisodeEvent, signal: AbortSign
   });
 }
 
-export class CommandSink implements AlertSink {
-  readonly name = 'command';
-  private readonly queue: DeliveryQueue;
-
-  constructor(
-    private readonly options: CommandOptions,
-    deps: { log: Logger; onResult: DeliveryListener },
-  ) {
-    this.queue = new DeliveryQueue(
-      this.name,
+export class CommandSink extends QueuedSink {
+  constructor(options: CommandOptions, deps: { log: Logger; onResult: DeliveryListener }) {
+    super(
+      'command',
       options,
       async (event, signal) => {
         await runOnce(options, event, signal);
       },
-      deps.onResult,
-      (err, event, attempt) =>
-        deps.log.warn(
-          { err: (err as Error).message, episode: event.episode.id, attempt },
-          'command: run failed',
-        ),
+      deps,
+      'command: run failed',
     );
   }
 
-  async start(): Promise<void> {
-    this.queue.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.queue.stop(this.options.timeoutMs);
-  }
-
-  deliver(event: EpisodeEvent): void {
+  override deliver(event: EpisodeEvent): void {
     if (event.state === 'update') return;
-    this.queue.push(event);
+    super.deliver(event);
   }
 }

@@ -5,6 +5,7 @@
  * sink cannot take (queue full) or could not send after its retries is counted, never retried
  * forever, and never holds up detection.
  */
+import type { Logger } from 'pino';
 import type { EpisodeEvent } from '../episodes.js';
 
 export type DeliveryResult = 'success' | 'failure' | 'dropped';
@@ -135,5 +136,38 @@ export class DeliveryQueue {
       this.onResult(this.sinkName, delivered ? 'success' : 'failure');
     }
     this.running = false;
+  }
+}
+
+/**
+ * A sink that sends each event from a DeliveryQueue: the shape every sink shares (start, stop
+ * within the sink's timeout, deliver by queueing, a warning per failed attempt); a subclass gives
+ * its name and how one event is sent.
+ */
+export abstract class QueuedSink implements AlertSink {
+  protected readonly queue: DeliveryQueue;
+
+  constructor(
+    readonly name: string,
+    private readonly queueOptions: QueueOptions & { readonly timeoutMs: number },
+    send: (event: EpisodeEvent, signal: AbortSignal) => Promise<void>,
+    deps: { log: Logger; onResult: DeliveryListener },
+    failure: string,
+  ) {
+    this.queue = new DeliveryQueue(name, queueOptions, send, deps.onResult, (err, event, attempt) =>
+      deps.log.warn({ err: (err as Error).message, episode: event.episode.id, attempt }, failure),
+    );
+  }
+
+  async start(): Promise<void> {
+    this.queue.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.queue.stop(this.queueOptions.timeoutMs);
+  }
+
+  deliver(event: EpisodeEvent): void {
+    this.queue.push(event);
   }
 }
