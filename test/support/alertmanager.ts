@@ -6,9 +6,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 import { findExecutable, requireTool, toolRuns } from './tools.js';
 
 const BINARY = 'prometheus-alertmanager';
@@ -16,18 +16,6 @@ const BINARY = 'prometheus-alertmanager';
 /** Whether Alertmanager is installed and runs; fails under CI=true when not, else skips visibly. */
 export function alertmanagerAvailable(): boolean {
   return requireTool(BINARY, toolRuns(BINARY, ['--version']));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /** An alert as Alertmanager's `GET /api/v2/alerts` returns it. */

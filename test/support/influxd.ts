@@ -7,9 +7,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 import { findExecutable, requireTool } from './tools.js';
 
 /** The influxd binary, when there is one. */
@@ -22,18 +22,6 @@ const INFLUXD = findExecutable('influxd');
 export function influxdAvailable(): boolean {
   const runs = INFLUXD !== undefined && spawnSync(INFLUXD, ['version']).status === 0;
   return requireTool('influxd', runs);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
