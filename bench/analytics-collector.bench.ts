@@ -16,15 +16,13 @@ import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { configSchema } from '../cli/config.js';
 import { buildService, type Service } from '../cli/serve.js';
-import type { Point } from '../storage/store.js';
 import { encodeV5 } from '../test/support/encoder.js';
+import { sineTrafficHistory } from '../test/support/traffic-history.js';
 import { steadySender } from '../test/support/udp-sender.js';
 import type { BenchResult } from './measure.js';
 
 const RATE = Number(process.env['FLOWCAST_BENCH_PPS'] ?? 20_000);
 const INTERFACES = 120;
-const STEP = 300_000;
-const DAY = 86_400_000;
 
 function send(port: number, seconds: number): { done: Promise<number>; stop: () => void } {
   const datagram = encodeV5({
@@ -80,21 +78,7 @@ export async function benchAnalyticsCollector(): Promise<BenchResult[]> {
   const service = buildService(config, pino({ level: 'silent' }));
   await service.start();
   try {
-    const end = Math.floor(Date.now() / STEP) * STEP;
-    const points: Point[] = [];
-    for (let t = end - 14 * DAY; t < end; t += STEP) {
-      for (let i = 1; i <= INTERFACES; i++) {
-        for (const direction of ['in', 'out'] as const) {
-          const bps = 1e6 * i * (1.2 + Math.sin((2 * Math.PI * t) / DAY));
-          points.push({
-            measurement: 'traffic',
-            tags: { exporter: '192.0.2.1', ifIndex: String(i), ifName: `xe-0/0/${i}`, direction },
-            fields: { bytes: BigInt(Math.round((bps * 300) / 8)), packets: 1n, flows: 1n },
-            time: t,
-          });
-        }
-      }
-    }
+    const points = sineTrafficHistory(14, INTERFACES, 'xe-0/0/');
     service.store.write(points);
     await service.store.flush();
     const idle = await phase(service, () => new Promise((r) => setTimeout(r, 5000)));

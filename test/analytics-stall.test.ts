@@ -16,12 +16,10 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../cli/config.js';
 import { buildService, type Service } from '../cli/serve.js';
-import type { Point } from '../storage/store.js';
 import { encodeV5 } from './support/encoder.js';
+import { sineTrafficHistory } from './support/traffic-history.js';
 import { steadySender } from './support/udp-sender.js';
 
-const STEP = 300_000;
-const DAY = 86_400_000;
 const INTERFACES = 60;
 const EXPORTER = '127.0.0.1';
 
@@ -40,22 +38,7 @@ describe('analytics jobs and the collector', () => {
     });
     service = buildService(config, pino({ level: 'silent' }));
     await service.start();
-    // A week of 5-minute traffic for 60 interfaces, both directions, ending now.
-    const end = Math.floor(Date.now() / STEP) * STEP;
-    const points: Point[] = [];
-    for (let t = end - 7 * DAY; t < end; t += STEP) {
-      for (let i = 1; i <= INTERFACES; i++) {
-        for (const direction of ['in', 'out'] as const) {
-          const bps = 1e6 * i * (1.2 + Math.sin((2 * Math.PI * t) / DAY));
-          points.push({
-            measurement: 'traffic',
-            tags: { exporter: '192.0.2.1', ifIndex: String(i), ifName: `ge-0/0/${i}`, direction },
-            fields: { bytes: BigInt(Math.round((bps * 300) / 8)), packets: 1n, flows: 1n },
-            time: t,
-          });
-        }
-      }
-    }
+    const points = sineTrafficHistory(7, INTERFACES, 'ge-0/0/');
     service.store.write(points);
     await service.store.flush();
   });
