@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { JobControl } from '../analytics/job-status.js';
-import type { FlowState } from '../collector/state.js';
+import type { FlowState } from '../collector/decode/state.js';
 import type { Store } from '../storage/store.js';
 import { consoleStatic } from './console.js';
 import { toCsv } from './csv.js';

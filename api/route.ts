@@ -7,7 +7,7 @@ import type { Request, Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { JobControl } from '../analytics/job-status.js';
-import type { FlowState } from '../collector/state.js';
+import type { FlowState } from '../collector/decode/state.js';
 import type { Store } from '../storage/store.js';
 import type { Cell } from './csv.js';
 import type { ApiErrorCode } from './errors.js';

@@ -4,7 +4,7 @@
  * handler runs, and its answer is what its response schema documents.
  */
 import type { JobStatus } from '../analytics/job-status.js';
-import type { ExporterState } from '../collector/state.js';
+import type { ExporterState } from '../collector/decode/state.js';
 import type { Row } from '../storage/store.js';
 import type { Cell } from './csv.js';
 import { ApiError, badParameter } from './errors.js';

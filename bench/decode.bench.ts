@@ -4,10 +4,10 @@
  * threaded). Templates are learned first; each iteration decodes the data datagram into a reused
  * output array, as the collector's decode loop does.
  */
-import { decodeDatagram } from '../collector/decode.js';
-import type { DecodedRecord } from '../collector/flow.js';
-import { ElementRegistry } from '../collector/ie/registry.js';
-import { FlowState } from '../collector/state.js';
+import { decodeDatagram } from '../collector/decode/decode.js';
+import type { DecodedRecord } from '../collector/decode/flow.js';
+import { ElementRegistry } from '../collector/decode/ie/registry.js';
+import { FlowState } from '../collector/decode/state.js';
 import { type FieldSpec, ipfixMessage, v9Datagram } from '../test/support/encoder.js';
 import { type BenchResult, measure } from './measure.js';
 

@@ -15,9 +15,9 @@
  * Run alone with `npx tsx bench/detect.bench.ts`; `bench/run.ts` imports `benchDetect`.
  */
 import { pathToFileURL } from 'node:url';
+import { FlowRecord } from '../collector/decode/flow.js';
 import { DEFAULT_DETECTOR_OPTIONS, Detector } from '../collector/detect/detector.js';
-import { FlowRecord } from '../collector/flow.js';
-import { Rollup } from '../collector/rollup.js';
+import { Rollup } from '../collector/rollup/rollup.js';
 import { prng } from '../test/support/random.js';
 import type { BenchResult } from './measure.js';
 

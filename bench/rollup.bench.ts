@@ -12,8 +12,8 @@
  * Run alone with `npx tsx bench/rollup.bench.ts`; `bench/run.ts` imports `benchRollup`.
  */
 import { pathToFileURL } from 'node:url';
-import { FlowRecord } from '../collector/flow.js';
-import { Rollup } from '../collector/rollup.js';
+import { FlowRecord } from '../collector/decode/flow.js';
+import { Rollup } from '../collector/rollup/rollup.js';
 import { prng } from '../test/support/random.js';
 
 const RECORDS = 300_000;

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { udpSocketDrops } from '../collector/socket-drops.js';
+import { udpSocketDrops } from '../collector/receive/socket-drops.js';
 import { corpus, mutate } from '../test/fuzz/whole-path.js';
 import { FlowcastProcess, loopbackAddress, type Metrics } from '../test/support/flowcast-process.js';
 import { prng } from '../test/support/random.js';

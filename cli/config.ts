@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { analyticsSchema } from '../analytics/jobs/config.js';
-import { ABSTRACT_TYPES } from '../collector/ie/types.js';
+import { ABSTRACT_TYPES } from '../collector/decode/ie/types.js';
 import { detectionSchema } from './detection-config.js';
 
 /*
@@ -19,7 +19,7 @@ const port = z.number().int().min(0).max(65535);
 /** A duration in seconds, at most `max`. */
 const seconds = (max: number) => z.number().positive().max(max);
 const DAY = 86_400;
-/** One packet in 2^32 (an IPFIX samplingInterval is an unsigned32); see collector/state.ts. */
+/** One packet in 2^32 (an IPFIX samplingInterval is an unsigned32); see collector/decode/state.ts. */
 const samplingRate = z
   .number()
   .min(1)

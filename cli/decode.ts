@@ -6,14 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { decodeDatagram } from '../collector/decode.js';
-import type { DecodedRecord } from '../collector/flow.js';
-import { ElementRegistry } from '../collector/ie/registry.js';
-import type { EnterpriseElement } from '../collector/ie/types.js';
-import { recordToJson } from '../collector/json.js';
-import { readUdpDatagrams } from '../collector/pcap.js';
-import { releasePending } from '../collector/sets.js';
-import { FlowState } from '../collector/state.js';
+import { decodeDatagram } from '../collector/decode/decode.js';
+import type { DecodedRecord } from '../collector/decode/flow.js';
+import { ElementRegistry } from '../collector/decode/ie/registry.js';
+import type { EnterpriseElement } from '../collector/decode/ie/types.js';
+import { recordToJson } from '../collector/decode/json.js';
+import { releasePending } from '../collector/decode/sets.js';
+import { FlowState } from '../collector/decode/state.js';
+import { readUdpDatagrams } from '../common/pcap.js';
 
 const PCAP_MAGICS = new Set([0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0x0a0d0d0a]);
 

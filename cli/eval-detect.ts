@@ -23,12 +23,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { decodeDatagram } from '../collector/decode.js';
+import { decodeDatagram } from '../collector/decode/decode.js';
+import type { DecodedRecord } from '../collector/decode/flow.js';
+import { ElementRegistry } from '../collector/decode/ie/registry.js';
+import { FlowState } from '../collector/decode/state.js';
 import type { EpisodeEvent } from '../collector/detect/episodes.js';
-import type { DecodedRecord } from '../collector/flow.js';
-import { ElementRegistry } from '../collector/ie/registry.js';
-import { readUdpDatagrams, type UdpDatagram } from '../collector/pcap.js';
-import { FlowState } from '../collector/state.js';
+import { readUdpDatagrams, type UdpDatagram } from '../common/pcap.js';
 import { buildDetection, detectionSchema } from './detection-config.js';
 
 /** The networks both tools watch (FastNetMon's networks_list, flowcast's host group `lab`). */

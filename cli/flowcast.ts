@@ -4,12 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import { createLogger } from '../common/logger.js';
 import { ConfigError, ENVIRONMENT, loadConfig } from './config.js';
 import { decodeFiles } from './decode.js';
 import { evalCommand } from './eval.js';
 import { registerEvalDetect } from './eval-detect.js';
 import { forecastOnce } from './forecast.js';
-import { createLogger } from './logger.js';
 import { parseTarget, replay } from './replay.js';
 import { buildService } from './serve.js';
 

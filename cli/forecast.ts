@@ -6,8 +6,8 @@
 import { resolve } from 'node:path';
 import { schedulerConfig } from '../analytics/jobs/config.js';
 import { AnalyticsScheduler, JOB_NAMES } from '../analytics/jobs/scheduler.js';
+import type { Logger } from '../common/logger.js';
 import type { Config } from './config.js';
-import type { Logger } from './logger.js';
 import { buildStore } from './serve.js';
 
 export async function forecastOnce(

@@ -6,7 +6,7 @@ import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readUdpDatagrams } from '../collector/pcap.js';
+import { readUdpDatagrams } from '../common/pcap.js';
 
 export interface ReplayOptions {
   host: string;

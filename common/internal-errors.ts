@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { RateLimitedLog } from '../cli/logger.js';
+import { RateLimitedLog } from './logger.js';
 
 export class InternalErrors {
   /** Errors caught, by component. */

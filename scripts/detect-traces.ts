@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
-import { readUdpDatagrams } from '../collector/pcap.js';
+import { readUdpDatagrams } from '../common/pcap.js';
 import { type FieldSpec, v9Datagram } from '../test/support/encoder.js';
 import { udpPcap } from '../test/support/pcap-writer.js';
 import { prng } from '../test/support/random.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { udpSocketDrops } from '../collector/socket-drops.js';
+import { udpSocketDrops } from '../collector/receive/socket-drops.js';
 import { type FieldSpec, ipfixMessage, VARIABLE_LENGTH } from './support/encoder.js';
 import {
   type FlowcastOptions,

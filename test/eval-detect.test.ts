@@ -16,7 +16,7 @@ import {
   matchFindings,
   runFastnetmon,
 } from '../cli/eval-detect.js';
-import { readUdpDatagrams } from '../collector/pcap.js';
+import { readUdpDatagrams } from '../common/pcap.js';
 import { requireTool } from './support/tools.js';
 
 const TRACES = join(import.meta.dirname, 'fixtures', 'detect');

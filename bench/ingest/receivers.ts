@@ -8,7 +8,7 @@
  * - a bare Node.js socket that only counts (udp-counter.ts): the ceiling of one JavaScript thread.
  *
  * Kernel drops are read the same way for all three, from the `drops` column of /proc/net/udp for
- * the receiver's own sockets (collector/socket-drops.ts).
+ * the receiver's own sockets (collector/receive/socket-drops.ts).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { udpSocketDrops } from '../../collector/socket-drops.js';
+import { udpSocketDrops } from '../../collector/receive/socket-drops.js';
 import { FlowcastProcess } from '../../test/support/flowcast-process.js';
 import { findExecutable } from '../../test/support/tools.js';
 import { peakRssBytes } from './proc.js';

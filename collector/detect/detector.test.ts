@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FlowRecord } from '../flow.js';
+import { FlowRecord } from '../decode/flow.js';
 import { parsePrefix } from './cidr.js';
 import { DEFAULT_DETECTOR_OPTIONS, Detector, type DetectorOptions } from './detector.js';
 

@@ -18,8 +18,8 @@
  *   forgotten first.
  * Worst case in bytes: see `memoryBytes()` and docs/detection.md.
  */
-import type { DecodedRecord } from '../flow.js';
-import { SpaceSaving } from '../space-saving.js';
+import type { DecodedRecord } from '../decode/flow.js';
+import { SpaceSaving } from '../rollup/space-saving.js';
 import { ipv6ToBigInt, type Prefix, prefixHolds } from './cidr.js';
 import { HllBank, hash2, hash32, hashText } from './hyperloglog.js';
 

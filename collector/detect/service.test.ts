@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { Point } from '../../storage/store.js';
-import { FlowRecord } from '../flow.js';
+import { FlowRecord } from '../decode/flow.js';
 import { DEFAULT_DETECTOR_OPTIONS } from './detector.js';
 import { DetectionService } from './service.js';
 

@@ -8,9 +8,9 @@
  */
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { RateLimitedLog } from '../../cli/logger.js';
+import { RateLimitedLog } from '../../common/logger.js';
 import type { Point } from '../../storage/store.js';
-import type { DecodedRecord } from '../flow.js';
+import type { DecodedRecord } from '../decode/flow.js';
 import type { AlertSink, DeliveryResult } from './alerts/sink.js';
 import { type AnomalyKind, type Detection, Detector, type DetectorOptions } from './detector.js';
 import { type EpisodeEvent, type EpisodeOptions, EpisodeTracker } from './episodes.js';

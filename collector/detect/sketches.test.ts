@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { prng } from '../../test/support/random.js';
-import { SpaceSaving } from '../space-saving.js';
+import { SpaceSaving } from '../rollup/space-saving.js';
 import { ipv4ToNumber, ipv6ToBigInt, parsePrefix, prefixHolds } from './cidr.js';
 import { HllBank, hash2, hash32, hashText } from './hyperloglog.js';
 

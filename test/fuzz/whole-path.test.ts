@@ -4,7 +4,7 @@
  * `npm run fuzz -- --seconds 600 [--seed N]`.
  */
 import { describe, expect, it } from 'vitest';
-import { FlowRecord } from '../../collector/flow.js';
+import { FlowRecord } from '../../collector/decode/flow.js';
 import { toLine } from '../../storage/line-protocol.js';
 import { failsAlone, fuzzWholePath, parseLine, recordProblem } from './whole-path.js';
 

@@ -3,7 +3,7 @@
  * `flowcast serve` does with a datagram, stage by stage: decode (one long-lived FlowState) →
  * rollup (windows flushed on a virtual clock) → line protocol (storage/line-protocol.ts, then
  * parsed back) → the embedded store's row encoding (storage/embedded/tables.ts, the values it
- * would append). collector/fuzz.test.ts covers the decoder alone; this checks what crosses each
+ * would append). collector/decode/fuzz.test.ts covers the decoder alone; this checks what crosses each
  * boundary:
  *
  * - nothing throws anywhere (decoder, JSON form of records, rollup ingest and flush, line protocol,
@@ -20,12 +20,12 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeDatagram } from '../../collector/decode.js';
-import { type DecodedRecord, FlowRecord } from '../../collector/flow.js';
-import { ElementRegistry } from '../../collector/ie/registry.js';
-import { recordToJson } from '../../collector/json.js';
-import { Rollup } from '../../collector/rollup.js';
-import { collectorCounters, FlowState } from '../../collector/state.js';
+import { decodeDatagram } from '../../collector/decode/decode.js';
+import { type DecodedRecord, FlowRecord } from '../../collector/decode/flow.js';
+import { ElementRegistry } from '../../collector/decode/ie/registry.js';
+import { recordToJson } from '../../collector/decode/json.js';
+import { collectorCounters, FlowState } from '../../collector/decode/state.js';
+import { Rollup } from '../../collector/rollup/rollup.js';
 import { encode, TABLES } from '../../storage/embedded/tables.js';
 import { cleanTagValue, toLine } from '../../storage/line-protocol.js';
 import { fieldType } from '../../storage/schema.js';

@@ -23,7 +23,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatIPv6 } from '../../collector/addr.js';
+import { formatIPv6 } from '../../collector/decode/addr.js';
 import { collectExports, type ExportedDatagram, type ExportRunOptions, runToExit } from './export-socket.js';
 import { classicPcap, ethernetFrame, ipPacket, parseIp, type Transport } from './pcap-writer.js';
 import { prng } from './random.js';

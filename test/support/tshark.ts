@@ -45,8 +45,8 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { formatIPv6 } from '../../collector/addr.js';
-import type { Counter } from '../../collector/flow.js';
+import { formatIPv6 } from '../../collector/decode/addr.js';
+import type { Counter } from '../../collector/decode/flow.js';
 import { parseIp, type UdpDatagramSpec, writeUdpPcap } from './pcap-writer.js';
 import { findExecutable } from './tools.js';
 

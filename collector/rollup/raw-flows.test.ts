@@ -1,7 +1,7 @@
 /** The optional raw-flow measurement: one record in N, addresses and ports as fields, never tags. */
 import { describe, expect, it } from 'vitest';
-import type { Point } from '../storage/store.js';
-import { FlowRecord } from './flow.js';
+import type { Point } from '../../storage/store.js';
+import { FlowRecord } from '../decode/flow.js';
 import { RawFlowSampler } from './raw-flows.js';
 
 function record(i: number): FlowRecord {

@@ -3,10 +3,10 @@
  * hot path only bumps plain integers; names follow the design (section 6).
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Rollup, RollupStats } from './rollup.js';
+import type { ExporterState, FlowState } from '../decode/state.js';
+import type { Rollup, RollupStats } from '../rollup/rollup.js';
 import type { Collector } from './service.js';
 import { socketDrops } from './socket-drops.js';
-import type { ExporterState, FlowState } from './state.js';
 
 /** A counter whose value is copied from our own bookkeeping at scrape time. */
 export function mirroredCounter<L extends string>(

@@ -14,15 +14,15 @@ import {
   ipfixMessage,
   VARIABLE_LENGTH,
   v9Datagram,
-} from '../test/support/encoder.js';
-import { prng } from '../test/support/random.js';
+} from '../../test/support/encoder.js';
+import { prng } from '../../test/support/random.js';
 import { decodeDatagram } from './decode.js';
 import type { DecodedRecord } from './flow.js';
 import { ElementRegistry } from './ie/registry.js';
 import { FlowState } from './state.js';
 
 function corpus(): Uint8Array[] {
-  const dir = join(import.meta.dirname, '..', 'test', 'fixtures', 'telegraf');
+  const dir = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'telegraf');
   const files: Uint8Array[] = [];
   for (const sub of readdirSync(dir, { withFileTypes: true })) {
     if (!sub.isDirectory()) continue;

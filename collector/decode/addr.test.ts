@@ -4,7 +4,7 @@
  * the same compression rules independently), dotted-quad IPv4 and MAC text.
  */
 import { describe, expect, it } from 'vitest';
-import { prng } from '../test/support/random.js';
+import { prng } from '../../test/support/random.js';
 import { formatIPv4, formatIPv6, formatMac } from './addr.js';
 
 /** The 16 bytes of an address given as eight 16-bit groups. */

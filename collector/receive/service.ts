@@ -9,16 +9,16 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../cli/logger.js';
-import { RateLimitedLog } from '../cli/logger.js';
-import { InternalErrors } from '../common/internal-errors.js';
-import { decodeDatagram, versionKey } from './decode.js';
-import type { DecodedRecord } from './flow.js';
-import type { ElementRegistry } from './ie/registry.js';
+import { InternalErrors } from '../../common/internal-errors.js';
+import type { Logger } from '../../common/logger.js';
+import { RateLimitedLog } from '../../common/logger.js';
+import { decodeDatagram, versionKey } from '../decode/decode.js';
+import type { DecodedRecord } from '../decode/flow.js';
+import type { ElementRegistry } from '../decode/ie/registry.js';
+import { releasePending } from '../decode/sets.js';
+import { type ExporterState, FlowState, type StateOptions } from '../decode/state.js';
 import { registerCollectorMetrics } from './metrics.js';
 import { ReceiveQueue } from './queue.js';
-import { releasePending } from './sets.js';
-import { type ExporterState, FlowState, type StateOptions } from './state.js';
 
 export interface CollectorConfig {
   bind: string;

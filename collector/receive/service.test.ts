@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeV5, type FieldSpec, ipfixMessage, v9Datagram } from '../test/support/encoder.js';
-import type { DecodedRecord, FlowRecord } from './flow.js';
-import { ElementRegistry } from './ie/registry.js';
+import { encodeV5, type FieldSpec, ipfixMessage, v9Datagram } from '../../test/support/encoder.js';
+import type { DecodedRecord, FlowRecord } from '../decode/flow.js';
+import { ElementRegistry } from '../decode/ie/registry.js';
 import { Collector, type CollectorConfig, type RecordSink } from './service.js';
 
 const silent = pino({ level: 'silent' });

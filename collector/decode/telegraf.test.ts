@@ -5,13 +5,13 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadTelegrafCase, type TelegrafPoint } from '../test/support/telegraf.js';
+import { loadTelegrafCase, type TelegrafPoint } from '../../test/support/telegraf.js';
 import { decodeDatagram } from './decode.js';
 import type { DecodedRecord, FlowRecord, OptionsRecord } from './flow.js';
 import { ElementRegistry } from './ie/registry.js';
 import { FlowState } from './state.js';
 
-const FIXTURES = join(import.meta.dirname, '..', 'test', 'fixtures', 'telegraf');
+const FIXTURES = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'telegraf');
 const PROTOCOLS: Record<string, number> = { tcp: 6, udp: 17, icmp: 1 };
 
 function decodeCase(name: string) {

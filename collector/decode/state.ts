@@ -8,8 +8,8 @@
  * and buffered data, with every refusal counted.
  */
 import { z } from 'zod';
+import type { CollectorCounters } from '../rollup/rollup.js';
 import type { ElementRegistry } from './ie/registry.js';
-import type { CollectorCounters } from './rollup.js';
 import { SequenceTracker } from './sequence.js';
 import {
   type CompiledTemplate,

@@ -42,14 +42,14 @@
  * bench/rollup.bench.ts: about 3.6 M records/s through `ingest` on one core, 3.2 M with flushes
  * (20 exporters × 10 interfaces, ~1 000 distinct addresses per exporter and minute).
  */
-import { cleanTagValue } from '../storage/line-protocol.js';
-import type { Point, StoredValue } from '../storage/store.js';
-import { formatIPv4Number } from './addr.js';
-import type { Counter, DecodedRecord, FlowRecord } from './flow.js';
-import { isValidTime } from './read.js';
+import { cleanTagValue } from '../../storage/line-protocol.js';
+import type { Point, StoredValue } from '../../storage/store.js';
+import { formatIPv4Number } from '../decode/addr.js';
+import type { Counter, DecodedRecord, FlowRecord } from '../decode/flow.js';
+import { isValidTime } from '../decode/read.js';
+import { MAX_SAMPLING_RATE } from '../decode/state.js';
 import { PROTOCOL_NAMES, protocolId, SERVICE_NAMES, serviceId } from './services.js';
 import { type HeavyHitter, SpaceSaving } from './space-saving.js';
-import { MAX_SAMPLING_RATE } from './state.js';
 
 export interface RollupConfig {
   /** Window width in milliseconds (FLOWCAST_ROLLUP_INTERVAL × 1000). */

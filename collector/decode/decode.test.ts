@@ -14,7 +14,7 @@ import {
   VARIABLE_LENGTH,
   v9Datagram,
   withTrailingZeros,
-} from '../test/support/encoder.js';
+} from '../../test/support/encoder.js';
 import { type DatagramSource, decodeDatagram } from './decode.js';
 import type { DecodedRecord, FlowRecord, OptionsRecord } from './flow.js';
 import { ElementRegistry } from './ie/registry.js';

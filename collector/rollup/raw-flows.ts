@@ -4,8 +4,8 @@
  * protocols. Off by default. Byte and packet counts are as exported, with the record's sampling
  * rate beside them, so a reader can upscale (and upscale again by N for this 1-in-N selection).
  */
-import type { Point, StoredValue } from '../storage/store.js';
-import type { DecodedRecord, FlowRecord } from './flow.js';
+import type { Point, StoredValue } from '../../storage/store.js';
+import type { DecodedRecord, FlowRecord } from '../decode/flow.js';
 import { PROTOCOL_NAMES, protocolId } from './services.js';
 
 const NUMERIC_FIELDS = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Point } from '../storage/store.js';
-import { type DecodedRecord, FlowRecord, type OptionsRecord } from './flow.js';
+import type { Point } from '../../storage/store.js';
+import { type DecodedRecord, FlowRecord, type OptionsRecord } from '../decode/flow.js';
 import { type CollectorCounters, MAX_INTERFACES, Rollup, type RollupConfig } from './rollup.js';
 
 /** A window start: a multiple of 60 s. */

@@ -4,7 +4,7 @@
  * cannot lock a real exporter out. Each case is one of the ways the collector was found to fall.
  */
 import { describe, expect, it } from 'vitest';
-import { type FieldSpec, ipfixMessage, VARIABLE_LENGTH } from '../test/support/encoder.js';
+import { type FieldSpec, ipfixMessage, VARIABLE_LENGTH } from '../../test/support/encoder.js';
 import { type DatagramSource, decodeDatagram } from './decode.js';
 import { type DecodedRecord, FlowRecord } from './flow.js';
 import { ElementRegistry } from './ie/registry.js';

@@ -4,7 +4,7 @@
  * datagrams.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeV5, type FieldSpec, ipfixMessage, v9Datagram } from '../test/support/encoder.js';
+import { encodeV5, type FieldSpec, ipfixMessage, v9Datagram } from '../../test/support/encoder.js';
 import { type DatagramSource, decodeDatagram } from './decode.js';
 import type { DecodedRecord, FlowRecord } from './flow.js';
 import { ElementRegistry } from './ie/registry.js';

@@ -6,7 +6,7 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { InternalErrors } from '../common/internal-errors.js';
+import type { InternalErrors } from '../../common/internal-errors.js';
 import type { Rollup } from './rollup.js';
 
 export class RollupService {

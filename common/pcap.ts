@@ -15,7 +15,7 @@
  * The reader never throws on bad input: whatever stopped it or made it drop a packet is reported in
  * `errors`, and every datagram read up to that point is returned.
  */
-import { formatIPv4, formatIPv6 } from './addr.js';
+import { formatIPv4, formatIPv6 } from '../collector/decode/addr.js';
 
 /** One UDP datagram found in a capture. */
 export interface UdpDatagram {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prng } from '../test/support/random.js';
+import { prng } from '../../test/support/random.js';
 import { SpaceSaving } from './space-saving.js';
 
 describe('SpaceSaving', () => {
