@@ -5,6 +5,7 @@
  */
 import type { JobStatus } from '../analytics/job-status.js';
 import type { ExporterState } from '../collector/decode/state.js';
+import { iso } from '../common/iso.js';
 import type { Row } from '../storage/store.js';
 import type { Cell } from './csv.js';
 import { ApiError, badParameter } from './errors.js';
@@ -23,7 +24,6 @@ import {
   healthBody,
   interfacesBody,
   interfacesQuery,
-  iso,
   jobPath,
   jobRunBody,
   jobsBody,

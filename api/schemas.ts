@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import 'zod-openapi';
-import { MAX_TIME_MS, parseTime, TIME_FORMATS } from './time.js';
+import { parseTime, TIME_FORMATS } from './time.js';
 
 /** The most points (samples, rows) one answer may hold. */
 export const MAX_POINTS = 10_000;
@@ -433,8 +433,3 @@ export const healthBody = z.object({
   jobs: z.array(jobRow),
   collector: z.record(z.string(), z.unknown()).optional(),
 });
-
-/** Converts Unix milliseconds to the API's RFC 3339 form. */
-export function iso(ms: number): string {
-  return new Date(Math.min(Math.max(ms, 0), MAX_TIME_MS)).toISOString();
-}

@@ -4,8 +4,7 @@
  * `now-7d`; units s, m, h, d, w). Every result is whole Unix milliseconds between 1970 and 9999.
  */
 
-/** 9999-12-31T23:59:59.999Z: the last time RFC 3339 can write. */
-export const MAX_TIME_MS = 253_402_300_799_999;
+import { MAX_TIME_MS } from '../common/iso.js';
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   s: 1000,
