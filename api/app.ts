@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { JobControl } from '../analytics/job-status.js';
-import type { FlowState } from '../collector/decode/state.js';
+import type { CollectorView } from '../collector/decode/view.js';
 import type { Store } from '../storage/store.js';
 import { consoleStatic } from './console.js';
 import { toCsv } from './csv.js';
@@ -27,8 +27,8 @@ import { ROUTES } from './routes.js';
 /** What the API reads from. */
 export interface ApiDeps {
   readonly store: Store;
-  /** The running collector's state; absent in a process without a collector. */
-  readonly state?: FlowState;
+  /** The running collector's view of its state; absent in a process without a collector. */
+  readonly collector?: CollectorView;
   /** The analytics jobs; absent when the scheduler does not run in this process. */
   readonly jobs?: JobControl;
   readonly metrics: Registry;
@@ -124,7 +124,7 @@ export function createApp(deps: ApiDeps, options: Partial<ApiOptions> = {}): exp
   );
   const ctx: RouteContext = {
     store: deps.store,
-    state: deps.state,
+    collector: deps.collector,
     jobs: deps.jobs,
     metrics: deps.metrics,
     collectorHealth: deps.collectorHealth,

@@ -7,7 +7,7 @@ import type { Request, Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { JobControl } from '../analytics/job-status.js';
-import type { FlowState } from '../collector/decode/state.js';
+import type { CollectorView } from '../collector/decode/view.js';
 import type { Store } from '../storage/store.js';
 import type { Cell } from './csv.js';
 import type { ApiErrorCode } from './errors.js';
@@ -15,8 +15,8 @@ import type { ApiErrorCode } from './errors.js';
 /** What the routes read from. */
 export interface RouteContext {
   readonly store: Store;
-  /** The running collector's state (exporters, templates, interfaces); absent when there is none. */
-  readonly state?: FlowState | undefined;
+  /** The running collector's view of its state (exporters, templates, interfaces); absent when there is none. */
+  readonly collector?: CollectorView | undefined;
   /** The analytics jobs; absent when the scheduler is not running (the jobs list is then empty). */
   readonly jobs?: JobControl | undefined;
   readonly metrics: Registry;

@@ -13,6 +13,7 @@ import { decodeDatagram } from '../collector/decode/decode.js';
 import type { DecodedRecord } from '../collector/decode/flow.js';
 import { ElementRegistry } from '../collector/decode/ie/registry.js';
 import { FlowState } from '../collector/decode/state.js';
+import { localView } from '../collector/decode/view.js';
 import type { Point, Store } from '../storage/store.js';
 import { v9Datagram } from '../test/support/encoder.js';
 import { HttpServer } from './server.js';
@@ -255,7 +256,7 @@ export function routeSuite(name: string, make: () => Promise<RouteSubject>): voi
         },
         {
           store: subject.store,
-          state: liveState(),
+          collector: localView(liveState()),
           jobs,
           metrics: new Registry(),
           log: pino({ level: 'silent' }),

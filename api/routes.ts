@@ -1,10 +1,10 @@
 /**
- * The data routes of the API (docs/api.md), on the store interface and the collector's live
- * state. Each one is a {@link JsonRoute}: its parameters are validated by its schemas before the
- * handler runs, and its answer is what its response schema documents.
+ * The data routes of the API (docs/api.md), on the store interface and the collector's view of its
+ * live state. Each one is a {@link JsonRoute}: its parameters are validated by its schemas before
+ * the handler runs, and its answer is what its response schema documents.
  */
 import type { JobStatus } from '../analytics/job-status.js';
-import type { ExporterState } from '../collector/decode/state.js';
+import type { CollectorView, ExporterSummary } from '../collector/decode/view.js';
 import { iso } from '../common/iso.js';
 import type { Row } from '../storage/store.js';
 import type { Cell } from './csv.js';
@@ -48,6 +48,10 @@ const DAY = 24 * HOUR;
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: HOUR, d: DAY, w: 7 * DAY };
 /** How long the health answer waits for the store. */
 const HEALTH_PROBE_MS = 2000;
+/** How many of the most recently heard exporters the health answer lists. */
+const HEALTH_RECENT_EXPORTERS = 100;
+/** The most interfaces the interfaces answer considers (from the store and the exporters together). */
+const MAX_INTERFACE_ENTRIES = 100_000;
 
 /** One time parameter in milliseconds, relative forms counted from `now`. */
 function timeOf(name: string, text: string | undefined, now: number): number | undefined {
@@ -68,41 +72,9 @@ function rangeOf(q: { from?: string | undefined; to?: string | undefined }, ctx:
 
 /** 404 unless the collector knows the exporter now or the store has points from it. */
 async function requireExporter(ctx: RouteContext, address: string | undefined): Promise<void> {
-  if (address === undefined || ctx.state?.exporters.has(address)) return;
+  if (address === undefined || (await ctx.collector?.has(address))) return;
   if ((await ctx.store.exporters()).some((e) => e.exporter === address)) return;
   throw new ApiError('not_found', `no exporter ${address}: the collector has not heard from it`);
-}
-
-/** The sampling rate of an exporter's records and where it comes from (ExporterState.rate's order). */
-function sampling(e: ExporterState): {
-  samplingRate: number;
-  samplingSource: 'override' | 'exporter' | 'default' | 'none';
-} {
-  if (e.samplingOverride > 0) return { samplingRate: e.samplingOverride, samplingSource: 'override' };
-  for (const d of e.domains.values()) {
-    const stated = d.samplerRates.get(-1) ?? d.samplerRates.values().next().value;
-    if (stated !== undefined && stated > 0) return { samplingRate: stated, samplingSource: 'exporter' };
-  }
-  if (e.samplingDefault > 0) return { samplingRate: e.samplingDefault, samplingSource: 'default' };
-  return { samplingRate: 1, samplingSource: 'none' };
-}
-
-function exporterSummary(e: ExporterState) {
-  let templates = 0;
-  for (const d of e.domains.values()) templates += d.templates.size;
-  return {
-    address: e.address,
-    live: true,
-    versions: [...e.counters.byVersion.keys()].sort((a, b) => a - b),
-    packets: e.counters.packets,
-    records: e.counters.records,
-    decodeErrors: e.counters.decodeErrors,
-    missingTemplates: e.counters.missingTemplates,
-    templates,
-    sequenceGaps: e.sequenceGaps,
-    ...sampling(e),
-    lastSeen: e.lastSeen > 0 ? iso(e.lastSeen) : null,
-  };
 }
 
 /**
@@ -162,6 +134,32 @@ function table(columns: readonly string[], rows: readonly object[]) {
   };
 }
 
+/**
+ * The first `limit` of `rows` (live rows and stored-only ones, in answer order) without the stored
+ * rows of exporters the collector knows. The live rows came from a view limited to `limit`: when it
+ * was full, a stored row not among them may still belong to a live exporter ranked further down,
+ * and `collector` is asked about those (only as many as can still make the answer, a batch at a
+ * time); otherwise `collector` is undefined and every live exporter is among the rows already.
+ */
+async function withoutLiveStored(
+  rows: readonly ExporterSummary[],
+  limit: number,
+  collector: CollectorView | undefined,
+): Promise<ExporterSummary[]> {
+  if (collector === undefined) return rows.slice(0, limit);
+  const out: ExporterSummary[] = [];
+  let next = 0;
+  while (out.length < limit && next < rows.length) {
+    const batch = rows.slice(next, next + limit - out.length);
+    next += batch.length;
+    const liveElsewhere = await Promise.all(batch.map((e) => !e.live && collector.has(e.address)));
+    batch.forEach((e, i) => {
+      if (!liveElsewhere[i]) out.push(e);
+    });
+  }
+  return out;
+}
+
 /** Promise that rejects after `ms` (the timer does not hold the process open). */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -206,18 +204,16 @@ export const ROUTES: readonly JsonRoute[] = [
       ctx.health.spoolDropped = stats.spoolDropped;
       const losing = stats.spoolDropped > previous;
       const status = reachable ? 'ok' : losing ? 'unavailable' : 'degraded';
-      const exporters = ctx.state === undefined ? [] : [...ctx.state.exporters.values()];
-      const recent = exporters
-        .filter((e) => e.lastSeen > 0)
-        .sort((a, b) => b.lastSeen - a.lastSeen)
-        .slice(0, 100)
-        .map((e) => ({ exporter: e.address, lastSeen: iso(e.lastSeen) }));
+      const exporters = (await ctx.collector?.overview(HEALTH_RECENT_EXPORTERS)) ?? {
+        count: 0,
+        lastDatagram: [],
+      };
       return {
         status: status === 'unavailable' ? 503 : 200,
         body: {
           status,
           store: { reachable, ...(error !== undefined && { error }), ...stats },
-          exporters: { count: exporters.length, lastDatagram: recent },
+          exporters: { count: exporters.count, lastDatagram: exporters.lastDatagram },
           jobs: (ctx.jobs?.list() ?? []).map(jobRow),
           ...(ctx.collectorHealth !== undefined && { collector: ctx.collectorHealth() }),
         },
@@ -238,29 +234,35 @@ export const ROUTES: readonly JsonRoute[] = [
     csv: true,
     errors: ['store_unavailable'],
     async handle({ query }, ctx) {
-      const live = ctx.state === undefined ? [] : [...ctx.state.exporters.values()].map(exporterSummary);
+      const limit = query.limit ?? 1000;
+      const live = (await ctx.collector?.exporters(limit)) ?? [];
       const known = new Set(live.map((e) => e.address));
       const stored = (await ctx.store.exporters())
         .filter((e) => !known.has(e.exporter))
-        .map((e) => ({
-          address: e.exporter,
-          live: false,
-          versions: [],
-          packets: 0,
-          records: 0,
-          decodeErrors: 0,
-          missingTemplates: 0,
-          templates: 0,
-          sequenceGaps: 0,
-          samplingRate: 1,
-          samplingSource: 'none' as const,
-          lastSeen: iso(e.lastSeen),
-        }));
-      const exporters = [...live, ...stored]
-        .sort(
-          (a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || a.address.localeCompare(b.address),
-        )
-        .slice(0, query.limit ?? 1000);
+        .map(
+          (e): ExporterSummary => ({
+            address: e.exporter,
+            live: false,
+            versions: [],
+            packets: 0,
+            records: 0,
+            decodeErrors: 0,
+            missingTemplates: 0,
+            templates: 0,
+            sequenceGaps: 0,
+            samplingRate: 1,
+            samplingSource: 'none',
+            lastSeen: iso(e.lastSeen),
+          }),
+        );
+      const merged = [...live, ...stored].sort(
+        (a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || a.address.localeCompare(b.address),
+      );
+      const exporters = await withoutLiveStored(
+        merged,
+        limit,
+        live.length < limit ? undefined : ctx.collector,
+      );
       const columns = [
         'address',
         'live',
@@ -299,46 +301,10 @@ export const ROUTES: readonly JsonRoute[] = [
     csv: false,
     errors: ['not_found'],
     async handle({ params }, ctx) {
-      const e = ctx.state?.exporters.get(params.address);
-      if (e === undefined)
+      const detail = await ctx.collector?.exporter(params.address);
+      if (detail === undefined)
         throw new ApiError('not_found', `the collector does not know exporter ${params.address}`);
-      const c = e.counters;
-      const samplerRates: { domain: string; samplerId: number | null; rate: number }[] = [];
-      for (const d of e.domains.values()) {
-        for (const [id, rate] of d.samplerRates) {
-          if (samplerRates.length >= 1000) break;
-          samplerRates.push({ domain: d.key, samplerId: id === -1 ? null : id, rate });
-        }
-      }
-      return {
-        body: {
-          ...exporterSummary(e),
-          byVersion: [...c.byVersion]
-            .sort(([a], [b]) => a - b)
-            .map(([version, v]) => ({ version, ...v, sequenceGaps: e.sequenceGapsOf(version) })),
-          errorsByReason: Object.fromEntries(c.errorsByReason),
-          optionsRecords: c.optionsRecords,
-          templatesReceived: c.templatesReceived,
-          templatesChanged: c.templatesChanged,
-          templatesWithdrawn: c.templatesWithdrawn,
-          templatesExpired: c.templatesExpired,
-          pending: {
-            sets: e.pending.length,
-            bytes: e.pendingBytes,
-            buffered: c.pendingBuffered,
-            decoded: c.pendingDecoded,
-            expired: c.pendingExpired,
-          },
-          samplerRates,
-          domains: [...e.domains.values()].slice(0, 1000).map((d) => ({
-            key: d.key,
-            observationDomainId: d.observationDomainId,
-            templates: d.templates.size,
-            sequenceLost: d.sequence.lost,
-          })),
-          interfaces: e.interfaces.size,
-        },
-      };
+      return { body: detail };
     },
   }),
 
@@ -356,33 +322,10 @@ export const ROUTES: readonly JsonRoute[] = [
     csv: false,
     errors: ['not_found'],
     async handle({ query, params }, ctx) {
-      const state = ctx.state;
-      const e = state?.exporters.get(params.address);
-      if (state === undefined || e === undefined)
+      const templates = await ctx.collector?.templates(params.address, query.limit ?? 1000);
+      if (templates === undefined)
         throw new ApiError('not_found', `the collector does not know exporter ${params.address}`);
-      const limit = query.limit ?? 1000;
-      const templates = [];
-      for (const d of e.domains.values()) {
-        for (const t of [...d.templates.values()].sort((a, b) => a.templateId - b.templateId)) {
-          if (templates.length >= limit) break;
-          templates.push({
-            domain: d.key,
-            observationDomainId: d.observationDomainId,
-            templateId: t.templateId,
-            options: t.options,
-            scopeCount: t.scopeCount,
-            recordLength: t.recordLength,
-            receivedAt: iso(t.receivedAt),
-            fields: t.fields.map((f) => ({
-              id: f.id,
-              pen: f.pen,
-              length: f.length,
-              name: state.registry.nameOf(f.pen, f.id),
-            })),
-          });
-        }
-      }
-      return { body: { exporter: e.address, templates } };
+      return { body: templates };
     },
   }),
 
@@ -401,9 +344,11 @@ export const ROUTES: readonly JsonRoute[] = [
     async handle({ query }, ctx) {
       const { from, to } = rangeOf(query, ctx, HOUR);
       await requireExporter(ctx, query.exporter);
-      const [refs, totals, capacity] = await Promise.all([
+      const [refs, named, totals, capacity] = await Promise.all([
         // Names from the last 30 days at most: the whole history of `traffic` can be large.
         ctx.store.interfaces({ from: Math.max(0, Math.min(from, to - 30 * DAY)), to }),
+        // Every live (exporter, ifIndex) is distinct, so this many rows always reach the cap below.
+        ctx.collector?.interfaces(query.exporter, MAX_INTERFACE_ENTRIES) ?? [],
         ctx.store.interfaceTotals({
           from,
           to,
@@ -432,14 +377,11 @@ export const ROUTES: readonly JsonRoute[] = [
       };
       const wanted = (exporter: string) => query.exporter === undefined || query.exporter === exporter;
       for (const r of refs) if (wanted(r.exporter)) entry(r.exporter, r.ifIndex).ifName = r.ifName;
-      for (const e of ctx.state?.exporters.values() ?? []) {
-        if (!wanted(e.address)) continue;
-        for (const [ifIndex, info] of e.interfaces) {
-          if (entries.size >= 100_000) break;
-          const i = entry(e.address, ifIndex);
-          if (info.name !== undefined) i.ifName = info.name;
-          if (info.description !== undefined) i.description = info.description;
-        }
+      for (const info of named) {
+        if (entries.size >= MAX_INTERFACE_ENTRIES) break;
+        const i = entry(info.exporter, info.ifIndex);
+        if (info.name !== undefined) i.ifName = info.name;
+        if (info.description !== undefined) i.description = info.description;
       }
       for (const t of totals) {
         const i = entry(t.exporter, t.ifIndex);

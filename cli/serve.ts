@@ -12,6 +12,7 @@ import { HttpServer } from '../api/server.js';
 import type { DecodedRecord } from '../collector/decode/flow.js';
 import { ElementRegistry } from '../collector/decode/ie/registry.js';
 import { collectorCounters, type FlowState } from '../collector/decode/state.js';
+import { localView } from '../collector/decode/view.js';
 import { registerRollupMetrics } from '../collector/receive/metrics.js';
 import { Collector } from '../collector/receive/service.js';
 import { RawFlowSampler } from '../collector/rollup/raw-flows.js';
@@ -190,7 +191,7 @@ export function buildService(config: Config, log: Logger): Service {
       log: log.child({ component: 'http' }),
       metrics,
       store,
-      state: collector.state,
+      collector: localView(collector.state),
       jobs,
       collectorHealth: () => ({
         queue: collector.queue.length,
