@@ -5,7 +5,7 @@ import { ipv4ToNumber, ipv6ToBigInt, parsePrefix, prefixHolds } from './cidr.js'
 import { HllBank, hash2, hash32, hashText } from './hyperloglog.js';
 
 describe('HllBank', () => {
-  it('estimates distinct counts within four standard errors', () => {
+  it('estimates distinct counts within a few standard errors', () => {
     const bank = new HllBank(4, 8);
     const random = prng(7);
     const sizes = [10, 300, 5000, 200_000];
@@ -18,12 +18,17 @@ describe('HllBank', () => {
     });
     // Standard error: 1.04/sqrt(m) for HyperLogLog proper; linear counting (n below 2.5 m)
     // sqrt(m (e^t - t - 1)) / n with t = n/m (Whang et al., 1990).
+    // The hash is seeded per process, so each run draws anew: at 4 standard errors 3 runs in 400
+    // failed (10 items with three register collisions; the tail of HyperLogLog at m = 256), at
+    // these bounds none in 3,000.
     const m = 256;
     sizes.forEach((n, slot) => {
       const e = bank.estimate(slot);
       const t = n / m;
-      const se = n < 2.5 * m ? Math.sqrt(m * (Math.exp(t) - t - 1)) / n : 1.04 / Math.sqrt(m);
-      expect(Math.abs(e - n) / n, `n = ${n}: estimate ${e}`).toBeLessThan(4 * se);
+      const linear = n < 2.5 * m;
+      const se = linear ? Math.sqrt(m * (Math.exp(t) - t - 1)) / n : 1.04 / Math.sqrt(m);
+      const bound = linear ? Math.max(4 * se, 3 / n) : 5 * se;
+      expect(Math.abs(e - n) / n, `n = ${n}: estimate ${e}`).toBeLessThan(bound);
     });
     bank.clear(2);
     expect(bank.estimate(2)).toBe(0);
