@@ -32,6 +32,8 @@ export interface ApiDeps {
   /** The analytics jobs; absent when the scheduler does not run in this process. */
   readonly jobs?: JobControl;
   readonly metrics: Registry;
+  /** The /metrics page when it is more than `metrics` (the decode workers' registries summed in). */
+  readonly metricsText?: () => Promise<string>;
   readonly log: Logger;
   /** Extra collector details for /api/v1/health. */
   readonly collectorHealth?: () => Record<string, unknown>;
@@ -340,7 +342,7 @@ function rawRoutes(deps: ApiDeps, document: unknown): RawRoute[] {
       contentType: 'text/plain',
       access: 'metrics',
       async handle(_req, res) {
-        const text = await deps.metrics.metrics();
+        const text = await (deps.metricsText?.() ?? deps.metrics.metrics());
         res.set('Content-Type', deps.metrics.contentType).send(text);
       },
     },

@@ -39,14 +39,13 @@ function send(port: number, seconds: number): { done: Promise<number>; stop: () 
   return steadySender(port, datagram, RATE, seconds);
 }
 
-const received = (service: Service) =>
-  service.collector.state.exporters.get('127.0.0.1')?.counters.byVersion.get(5)?.packets ?? 0;
+const received = async (service: Service) => (await service.pool.view.exporter('127.0.0.1'))?.packets ?? 0;
 
 async function phase(
   service: Service,
   work: () => Promise<unknown>,
 ): Promise<{ sent: number; got: number; seconds: number; maxDelayMs: number }> {
-  const before = received(service);
+  const before = await received(service);
   const delay = monitorEventLoopDelay({ resolution: 5 });
   const started = performance.now();
   const sender = send(service.collector.ports[0]!, 3600);
@@ -56,11 +55,11 @@ async function phase(
   sender.stop();
   const sent = await sender.done;
   const deadline = Date.now() + 5000;
-  while (received(service) - before < sent && Date.now() < deadline)
+  while ((await received(service)) - before < sent && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 50));
   return {
     sent,
-    got: received(service) - before,
+    got: (await received(service)) - before,
     seconds: (performance.now() - started) / 1000,
     maxDelayMs: delay.max / 1e6,
   };

@@ -51,14 +51,19 @@ export const configSchema = z.strictObject({
         .default('0.0.0.0'),
       netflowPort: port.default(2055),
       ipfixPort: port.default(4739),
-      /** Datagrams waiting for the decoder; beyond this they are dropped and counted. */
+      /**
+       * Decode workers (threads that decode, roll up and detect; the main thread only receives).
+       * Unset: one per core less one for receiving, at least one.
+       */
+      workers: z.number().int().min(1).max(256).optional(),
+      /** Datagrams waiting for each decode worker; beyond this they are dropped and counted. */
       queueSize: z
         .number()
         .int()
         .min(16)
         .max(1 << 20)
         .default(65_536),
-      /** Bytes of datagrams waiting for the decoder (MiB); beyond this they are dropped and counted. */
+      /** Bytes of datagrams waiting for each decode worker (MiB); beyond this they are dropped and counted. */
       queueMaxMegabytes: z.number().int().min(1).max(4096).default(64),
       /** Socket receive buffer to ask the kernel for (bytes); the kernel caps it at net.core.rmem_max. */
       receiveBuffer: z
@@ -186,6 +191,7 @@ export const ENVIRONMENT: ReadonlyArray<{
   { name: 'FLOWCAST_NETFLOW_PORT', path: ['collector', 'netflowPort'], type: 'number' },
   { name: 'FLOWCAST_IPFIX_PORT', path: ['collector', 'ipfixPort'], type: 'number' },
   { name: 'FLOWCAST_BIND', path: ['collector', 'bind'], type: 'string' },
+  { name: 'FLOWCAST_WORKERS', path: ['collector', 'workers'], type: 'number' },
   { name: 'FLOWCAST_HTTP_PORT', path: ['http', 'port'], type: 'number' },
   { name: 'FLOWCAST_API_TOKEN', path: ['http', 'apiToken'], type: 'string' },
   { name: 'FLOWCAST_HTTP_BIND', path: ['http', 'bind'], type: 'string' },

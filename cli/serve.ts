@@ -4,28 +4,21 @@
  * reverse on SIGINT/SIGTERM, so the collector drains into the rollup, the rollup emits its open
  * windows into the store, and the store flushes (or spools) before the process exits.
  */
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { schedulerConfig } from '../analytics/jobs/config.js';
 import { AnalyticsScheduler } from '../analytics/jobs/scheduler.js';
 import { HttpServer } from '../api/server.js';
-import type { DecodedRecord } from '../collector/decode/flow.js';
-import { ElementRegistry } from '../collector/decode/ie/registry.js';
-import { collectorCounters, type FlowState } from '../collector/decode/state.js';
-import { localView } from '../collector/decode/view.js';
-import { registerRollupMetrics } from '../collector/receive/metrics.js';
 import { Collector } from '../collector/receive/service.js';
-import { RawFlowSampler } from '../collector/rollup/raw-flows.js';
-import { Rollup } from '../collector/rollup/rollup.js';
-import { RollupService } from '../collector/rollup/rollup-service.js';
+import { aggregatedMetrics, DecodePool } from '../collector/worker/pool.js';
 import { InternalErrors, registerInternalErrorMetrics } from '../common/internal-errors.js';
-import type { Logger } from '../common/logger.js';
+import type { LogFormat, Logger } from '../common/logger.js';
 import { EmbeddedStore } from '../storage/embedded/embedded-store.js';
 import { InfluxStore } from '../storage/influx/influx-store.js';
 import { registerStoreMetrics } from '../storage/metrics.js';
 import type { Store } from '../storage/store.js';
 import type { Config } from './config.js';
-import { buildDetection } from './detection-config.js';
 
 export interface Component {
   start(): Promise<void>;
@@ -36,7 +29,7 @@ export interface Service {
   readonly collector: Collector;
   readonly http: HttpServer;
   readonly store: Store;
-  readonly rollup: Rollup;
+  readonly pool: DecodePool;
   readonly internalErrors: InternalErrors;
   readonly jobs: AnalyticsScheduler;
   start(): Promise<void>;
@@ -68,6 +61,17 @@ export function buildStore(config: Config, dataDir: string, log: Logger): Store 
   });
 }
 
+/** Decode workers: as configured, else one per core less the receiving one, at least one. */
+export function decodeWorkers(configured: number | undefined): number {
+  return configured ?? Math.max(1, availableParallelism() - 1);
+}
+
+/** The log format the workers use: `auto` decided here, where the terminal is. */
+function resolvedFormat(format: LogFormat): Exclude<LogFormat, 'auto'> {
+  if (format !== 'auto') return format;
+  return process.stdout.isTTY ? 'pretty' : 'json';
+}
+
 /** Builds the service; nothing listens or writes until `start()`. */
 export function buildService(config: Config, log: Logger): Service {
   const metrics = new Registry();
@@ -80,13 +84,22 @@ export function buildService(config: Config, log: Logger): Service {
   const store = buildStore(config, dataDir, log);
   registerStoreMetrics(metrics, store);
 
-  let state: FlowState | undefined;
   let firstRollup = false;
   const intervalMs = config.storage.rollupInterval * 1000;
-  const rollup = new Rollup(
-    { intervalMs, topN: config.storage.topTalkers },
+  const pool = new DecodePool(
     {
-      sink: (points) => {
+      workers: decodeWorkers(c.workers),
+      queueSize: c.queueSize,
+      queueMaxBytes: c.queueMaxMegabytes * MIB,
+      flushEveryMs: Math.min(5000, intervalMs / 4),
+      stateFile: join(dataDir, 'rollup-state.json'),
+      setup: { config, logFormat: resolvedFormat(config.log.format) },
+    },
+    {
+      log: log.child({ component: 'collector' }),
+      internalErrors,
+      metrics,
+      write: (points) => {
         if (!firstRollup && points.some((p) => p.measurement === 'traffic')) {
           firstRollup = true;
           log.info(
@@ -96,73 +109,19 @@ export function buildService(config: Config, log: Logger): Service {
         }
         store.write(points);
       },
-      interfaceName: (exporter, ifIndex) => state?.exporters.get(exporter)?.interfaces.get(ifIndex)?.name,
-      collectorCounters: () => (state === undefined ? [] : collectorCounters(state)),
     },
-  );
-  const rollupService = new RollupService(
-    rollup,
-    Math.min(5000, intervalMs / 4),
-    join(dataDir, 'rollup-state.json'),
-    log.child({ component: 'rollup' }),
-    internalErrors,
-  );
-  const rawFlows = config.storage.rawFlows.enabled
-    ? new RawFlowSampler(config.storage.rawFlows.sampleOneIn, (points) => store.write(points))
-    : undefined;
-  const detection = buildDetection(config.detection, {
-    log: log.child({ component: 'detection' }),
-    metrics,
-    write: (points) => store.write(points),
-  });
-  const sink = (records: readonly DecodedRecord[]): void => {
-    const now = Date.now();
-    rollup.ingest(records, now);
-    rawFlows?.ingest(records, now);
-    detection?.ingest(records, now);
-  };
-
-  const sampling = new Map(
-    Object.entries(c.exporters).map(([address, e]) => [
-      address,
-      {
-        ...(e.samplingRate !== undefined && { default: e.samplingRate }),
-        ...(e.samplingOverride !== undefined && { override: e.samplingOverride }),
-      },
-    ]),
   );
   const collector = new Collector(
     {
       bind: c.bind,
       netflowPort: c.netflowPort,
       ipfixPort: c.ipfixPort,
-      queueSize: c.queueSize,
-      queueMaxBytes: c.queueMaxMegabytes * MIB,
       receiveBuffer: c.receiveBuffer,
       allowedExporters: c.allowedExporters,
-      metricsMaxExporters: c.metricsMaxExporters,
       dataDir,
-      state: {
-        templateLifetimeMs: c.templateLifetime * 1000,
-        maxTemplatesPerExporter: c.maxTemplatesPerExporter,
-        maxExporters: c.maxExporters,
-        pendingLifetimeMs: c.pendingLifetime * 1000,
-        pendingMaxSets: c.pendingMaxSets,
-        stateMaxBytes: c.stateMemoryMegabytes * MIB,
-        exporterMaxBytes: c.exporterMemoryMegabytes * MIB,
-        sampling,
-      },
     },
-    {
-      log: log.child({ component: 'collector' }),
-      registry: new ElementRegistry(c.enterpriseElements),
-      metrics,
-      sink,
-      internalErrors,
-    },
+    { log: log.child({ component: 'collector' }), route: pool, metrics, internalErrors },
   );
-  state = collector.state;
-  registerRollupMetrics(metrics, rollup);
 
   const jobs = new AnalyticsScheduler(schedulerConfig(config.analytics, config.storage.rollupInterval), {
     store,
@@ -191,29 +150,24 @@ export function buildService(config: Config, log: Logger): Service {
       log: log.child({ component: 'http' }),
       metrics,
       store,
-      collector: localView(collector.state),
+      collector: pool.view,
+      metricsText: () => aggregatedMetrics(metrics, pool),
       jobs,
       collectorHealth: () => ({
-        queue: collector.queue.length,
+        queue: pool.pending,
+        workers: pool.workers,
         store: store instanceof InfluxStore ? 'influxdb' : 'embedded',
       }),
     },
   );
 
-  const components: Component[] = [
-    store,
-    rollupService,
-    ...(detection ? [detection] : []),
-    collector,
-    jobs,
-    http,
-  ];
+  const components: Component[] = [store, collector, jobs, http];
   const started: Component[] = [];
   return {
     collector,
     http,
     store,
-    rollup,
+    pool,
     internalErrors,
     jobs,
     async start() {

@@ -4,8 +4,9 @@
  * started by start(), terminated by stop(); a crashed worker fails the tasks in flight and is
  * replaced at the next task.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { startWorker } from '../../common/worker.js';
 import type {
   AnomalyEvent,
   AnomalyTask,
@@ -21,16 +22,9 @@ interface Pending {
   reject(err: Error): void;
 }
 
-/**
- * A new worker on worker.js (compiled, in production); under the tests, where this module is
- * TypeScript, on worker.ts through tsx's loader, registered inside the worker before importing it.
- */
+/** The analytics worker (worker.ts), compiled or through tsx under the tests. */
 function newWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./worker.js', import.meta.url), { name: 'flowcast-analytics' });
-  const entry = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${entry}); })`;
-  return new Worker(boot, { eval: true, name: 'flowcast-analytics' });
+  return startWorker(import.meta.url, './worker', { name: 'flowcast-analytics' });
 }
 
 export class AnalyticsWorker {

@@ -66,12 +66,11 @@ class ExporterLabels {
   }
 }
 
-export function registerCollectorMetrics(
-  registry: Registry,
-  collector: Collector,
-  maxExporters: number,
-): void {
-  const { state, queue } = collector;
+/**
+ * The decoder's metrics, from one FlowState: registered in each decode worker's registry and summed
+ * over the workers when /metrics is scraped.
+ */
+export function registerDecodeMetrics(registry: Registry, state: FlowState, maxExporters: number): void {
   const labels = new ExporterLabels(state, maxExporters);
   const perExporter = (f: (e: ExporterState, exporter: string) => void) => labels.each(f);
   mirroredCounter(
@@ -205,21 +204,6 @@ export function registerCollectorMetrics(
     [],
     (set) => set({}, state.exportersRejected),
   );
-  mirroredCounter(
-    registry,
-    'flowcast_queue_dropped_total',
-    'Datagrams dropped because the receive queue was full',
-    [],
-    (set) => set({}, queue.dropped),
-  );
-  new Gauge({
-    name: 'flowcast_queue_length',
-    help: 'Datagrams waiting in the receive queue',
-    registers: [registry],
-    collect() {
-      this.set(queue.length);
-    },
-  });
   new Gauge({
     name: 'flowcast_templates',
     help: 'Templates currently known, by exporter',
@@ -244,13 +228,6 @@ export function registerCollectorMetrics(
     'Exporters that never produced a flow record, forgotten to make room for others',
     [],
     (set) => set({}, state.exportersEvicted),
-  );
-  mirroredCounter(
-    registry,
-    'flowcast_exporters_not_allowed_total',
-    'Datagrams dropped because their source is outside collector.allowedExporters',
-    [],
-    (set) => set({}, collector.notAllowed),
   );
   new Gauge({
     name: 'flowcast_state_memory_bytes',
@@ -277,6 +254,17 @@ export function registerCollectorMetrics(
       for (const [kind, n] of state.refused) set({ kind }, n);
     },
   );
+}
+
+/** What the receiving thread counts: the allow-list, the kernel's drops and receive buffers, datagrams dropped before a worker. */
+export function registerReceiveMetrics(registry: Registry, collector: Collector): void {
+  mirroredCounter(
+    registry,
+    'flowcast_exporters_not_allowed_total',
+    'Datagrams dropped because their source is outside collector.allowedExporters',
+    [],
+    (set) => set({}, collector.notAllowed),
+  );
   mirroredCounter(
     registry,
     'flowcast_socket_drops_total',
@@ -285,14 +273,6 @@ export function registerCollectorMetrics(
     (set) => set({}, socketDrops({ ports: collector.ports }) ?? 0),
   );
   new Gauge({
-    name: 'flowcast_queue_bytes',
-    help: 'Bytes of datagrams waiting in the receive queue',
-    registers: [registry],
-    collect() {
-      this.set(queue.bytes);
-    },
-  });
-  new Gauge({
     name: 'flowcast_socket_receive_buffer_bytes',
     help: 'UDP receive buffer the kernel granted, by port',
     labelNames: ['port'],
@@ -300,6 +280,29 @@ export function registerCollectorMetrics(
     collect() {
       this.reset();
       for (const [port, bytes] of collector.receiveBuffers) this.set({ port: String(port) }, bytes);
+    },
+  });
+  mirroredCounter(
+    registry,
+    'flowcast_queue_dropped_total',
+    'Datagrams dropped because the receive queue was full',
+    [],
+    (set) => set({}, collector.route.dropped),
+  );
+  new Gauge({
+    name: 'flowcast_queue_length',
+    help: 'Datagrams waiting in the receive queue',
+    registers: [registry],
+    collect() {
+      this.set(collector.route.pending);
+    },
+  });
+  new Gauge({
+    name: 'flowcast_queue_bytes',
+    help: 'Bytes of datagrams waiting in the receive queue',
+    registers: [registry],
+    collect() {
+      this.set(collector.route.pendingBytes);
     },
   });
 }

@@ -7,13 +7,15 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeV5, type FieldSpec, ipfixMessage, v9Datagram } from '../../test/support/encoder.js';
+import { DecodeLoop, type DecodeLoopConfig, type RecordSink } from '../decode/decode-loop.js';
 import type { DecodedRecord, FlowRecord } from '../decode/flow.js';
 import { ElementRegistry } from '../decode/ie/registry.js';
-import { Collector, type CollectorConfig, type RecordSink } from './service.js';
+import { registerDecodeMetrics } from './metrics.js';
+import { Collector, type CollectorConfig } from './service.js';
 
 const silent = pino({ level: 'silent' });
 const dirs: string[] = [];
@@ -24,37 +26,41 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** A collector on loopback whose records go to `records`, or to `sink` when one is given. */
-function make(overrides: Partial<CollectorConfig> = {}, sink?: RecordSink) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'flowcast-collector-'));
+type Options = Partial<CollectorConfig & DecodeLoopConfig & { metricsMaxExporters: number }>;
+
+/**
+ * A collector on loopback whose records go to `records`, or to `sink` when one is given, decoded
+ * by a decode loop on this thread (the service runs the same loop in its decode workers).
+ */
+function make(overrides: Options = {}, sink?: RecordSink, log: Logger = silent) {
+  const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'flowcast-collector-'));
   dirs.push(dataDir);
   const records: DecodedRecord[] = [];
   const metrics = new Registry();
+  const loop = new DecodeLoop(
+    { queueSize: overrides.queueSize ?? 1024, queueMaxBytes: 16 << 20, state: overrides.state ?? {} },
+    {
+      log,
+      registry: new ElementRegistry(),
+      sink:
+        sink ??
+        ((batch) => {
+          for (const r of batch) records.push(r);
+        }),
+    },
+  );
+  registerDecodeMetrics(metrics, loop.state, overrides.metricsMaxExporters ?? 100);
   const config: CollectorConfig = {
     bind: '127.0.0.1',
     netflowPort: 0,
     ipfixPort: 0,
-    queueSize: 1024,
-    queueMaxBytes: 16 << 20,
     receiveBuffer: 1 << 20,
-    allowedExporters: [],
-    metricsMaxExporters: 100,
+    allowedExporters: overrides.allowedExporters ?? [],
     dataDir,
-    state: {},
-    ...overrides,
   };
-  const collector = new Collector(config, {
-    log: silent,
-    registry: new ElementRegistry(),
-    metrics,
-    sink:
-      sink ??
-      ((batch) => {
-        for (const r of batch) records.push(r);
-      }),
-  });
+  const collector = new Collector(config, { log, route: loop, metrics });
   collectors.push(collector);
-  return { collector, records, metrics, dataDir };
+  return { collector, loop, records, metrics, dataDir };
 }
 
 async function send(port: number, ...datagrams: Uint8Array[]): Promise<void> {
@@ -88,7 +94,7 @@ const FIELDS: FieldSpec[] = [
 
 describe('collector service', () => {
   it('every port accepts every version; counters appear on /metrics under the design names', async () => {
-    const { collector, records, metrics } = make();
+    const { collector, loop, records, metrics } = make();
     await collector.start();
     const [netflowPort, ipfixPort] = collector.ports as [number, number];
     const ipfix = ipfixMessage({
@@ -108,9 +114,7 @@ describe('collector service', () => {
       encodeV5({ unixSecs: 1_700_000_000, records: [{ srcAddr: '10.0.0.3', bytes: 7 }] }),
       Uint8Array.of(0, 9, 1),
     );
-    await until(
-      () => records.length === 3 && collector.state.exporters.get('127.0.0.1')?.counters.packets === 4,
-    );
+    await until(() => records.length === 3 && loop.state.exporters.get('127.0.0.1')?.counters.packets === 4);
     expect(records.map((r) => (r as FlowRecord).srcAddr).sort()).toEqual([
       '10.0.0.1',
       '10.0.0.2',
@@ -162,7 +166,7 @@ describe('collector service', () => {
   });
 
   it('a full receive queue drops datagrams and counts them', async () => {
-    const { collector, metrics } = make({ queueSize: 16 });
+    const { collector, loop, metrics } = make({ queueSize: 16 });
     await collector.start();
     const port = collector.ports[0]!;
     const datagram = encodeV5({ unixSecs: 1_700_000_000, records: [{ bytes: 1 }] });
@@ -172,11 +176,11 @@ describe('collector service', () => {
     for (let i = 0; i < 200; i++) socket.send(datagram, port, '127.0.0.1');
     await new Promise((r) => setTimeout(r, 300));
     socket.close();
-    await until(() => collector.queue.length === 0);
-    expect(collector.queue.dropped).toBeGreaterThan(0);
-    expect(collector.queue.enqueued + collector.queue.dropped).toBe(200);
+    await until(() => loop.queue.length === 0);
+    expect(loop.queue.dropped).toBeGreaterThan(0);
+    expect(loop.queue.enqueued + loop.queue.dropped).toBe(200);
     expect(await metrics.metrics()).toMatch(
-      new RegExp(`flowcast_queue_dropped_total ${collector.queue.dropped}\\b`),
+      new RegExp(`flowcast_queue_dropped_total ${loop.queue.dropped}\\b`),
     );
   });
 });
@@ -187,33 +191,18 @@ describe('collector service under hostile sources', () => {
   it('drops and counts datagrams from outside the allow-list, and logs each source network once', async () => {
     const lines: { msg?: string; network?: string }[] = [];
     const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-    const dataDir = mkdtempSync(join(tmpdir(), 'flowcast-collector-'));
-    dirs.push(dataDir);
-    const records: DecodedRecord[] = [];
-    const metrics = new Registry();
-    const collector = new Collector(
-      {
-        bind: '127.0.0.1',
-        netflowPort: 0,
-        ipfixPort: 0,
-        queueSize: 1024,
-        queueMaxBytes: 1 << 20,
-        receiveBuffer: 1 << 20,
-        allowedExporters: ['127.0.5.0/24'],
-        metricsMaxExporters: 100,
-        dataDir,
-        state: {},
-      },
-      { log, registry: new ElementRegistry(), metrics, sink: (b) => records.push(...b) },
+    const { collector, loop, records, metrics } = make(
+      { allowedExporters: ['127.0.5.0/24'] },
+      undefined,
+      log,
     );
-    collectors.push(collector);
     await collector.start();
     const port = collector.ports[0]!;
     for (let i = 1; i <= 3; i++) await sendFrom(`127.0.9.${i}`, port, v5(), v5());
     await sendFrom('127.0.5.7', port, v5());
     await until(() => records.length === 1);
     expect(collector.notAllowed).toBe(6);
-    expect([...collector.state.exporters.keys()]).toEqual(['127.0.5.7']);
+    expect([...loop.state.exporters.keys()]).toEqual(['127.0.5.7']);
     const refused = lines.filter((l) => l.msg?.includes('allowedExporters'));
     expect(refused.map((l) => l.network)).toEqual(['127.0.9.0/24']);
     expect(await metrics.getSingleMetricAsString('flowcast_exporters_not_allowed_total')).toContain(
@@ -239,7 +228,7 @@ describe('collector service under hostile sources', () => {
   });
 
   it('a datagram dropped at a full queue creates no exporter state', async () => {
-    const { collector } = make({ queueSize: 16 });
+    const { collector, loop } = make({ queueSize: 16 });
     await collector.start();
     const port = collector.ports[0]!;
     const socket = createSocket('udp4');
@@ -247,9 +236,9 @@ describe('collector service under hostile sources', () => {
     for (let i = 0; i < 200; i++) socket.send(v5(), port, '127.0.0.1');
     await new Promise((r) => setTimeout(r, 300));
     socket.close();
-    await until(() => collector.queue.length === 0);
-    expect(collector.queue.dropped).toBeGreaterThan(0);
-    expect(collector.state.exporters.size).toBe(1);
+    await until(() => loop.queue.length === 0);
+    expect(loop.queue.dropped).toBeGreaterThan(0);
+    expect(loop.state.exporters.size).toBe(1);
   });
 
   it('releasing a megabyte of buffered data is spread over many turns of the event loop', async () => {
@@ -258,7 +247,7 @@ describe('collector service under hostile sources', () => {
     // milliseconds, keeps the test true on a loaded machine; the latency itself is measured by
     // `npm run survive`.
     const perTick: number[] = [0];
-    const { collector } = make(
+    const { collector, loop } = make(
       { state: { pendingMaxSets: 4096, pendingMaxBytes: 2 << 20, pendingMaxBytesTotal: 4 << 20 } },
       (batch) => {
         perTick[perTick.length - 1]! += batch.length;
@@ -278,7 +267,7 @@ describe('collector service under hostile sources', () => {
         socket.send(d, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
       );
     for (let i = 0; i < 100; i++) await post(data);
-    await until(() => (collector.state.exporters.get('127.0.0.1')?.pending.length ?? 0) === 100);
+    await until(() => (loop.state.exporters.get('127.0.0.1')?.pending.length ?? 0) === 100);
     const probe = setInterval(() => perTick.push(0), 1);
     await post(
       ipfixMessage({

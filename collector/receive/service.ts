@@ -1,8 +1,8 @@
 /**
- * The collector component: UDP listeners, the bounded receive queue, the decode loop, and template
- * persistence. The socket handler only timestamps and enqueues; decoding runs from the event loop
- * in batches, so a burst fills the queue (and is counted when it overflows) instead of blocking
- * the socket. Decoded records go to the sink (the rollup engine).
+ * The collector component: the UDP listeners, the allow-list, and template persistence. The
+ * socket handler only checks the source, timestamps the datagram and hands it to its route: the
+ * decode workers (collector/worker/pool.ts) in the service, or a decode loop on this thread in the
+ * component tests. Nothing decodes on the thread that receives.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -12,52 +12,40 @@ import type { Registry } from 'prom-client';
 import { InternalErrors } from '../../common/internal-errors.js';
 import type { Logger } from '../../common/logger.js';
 import { RateLimitedLog } from '../../common/logger.js';
-import { decodeDatagram, versionKey } from '../decode/decode.js';
-import type { DecodedRecord } from '../decode/flow.js';
-import type { ElementRegistry } from '../decode/ie/registry.js';
-import { releasePending } from '../decode/sets.js';
-import { type ExporterState, FlowState, type StateOptions } from '../decode/state.js';
-import { registerCollectorMetrics } from './metrics.js';
-import { ReceiveQueue } from './queue.js';
+import { registerReceiveMetrics } from './metrics.js';
+import type { ReceivedDatagram } from './queue.js';
 
 export interface CollectorConfig {
   bind: string;
   netflowPort: number;
   ipfixPort: number;
-  /** Datagrams the receive queue holds at most. */
-  queueSize: number;
-  /** Bytes of datagrams the receive queue holds at most. */
-  queueMaxBytes: number;
   receiveBuffer: number;
   /** Exporter networks (CIDR) datagrams are accepted from; empty accepts every source. */
   allowedExporters: readonly string[];
-  /** Exporters with their own metric labels (the busiest); the rest are summed under `other`. */
-  metricsMaxExporters: number;
   /** Where templates.json is kept across restarts; undefined keeps nothing. */
   dataDir: string | undefined;
-  state: Partial<StateOptions>;
 }
 
-/** Receives each batch of decoded records; called synchronously from the decode loop. */
-export type RecordSink = (records: readonly DecodedRecord[]) => void;
+/** Where received datagrams go to be decoded: the decode workers, or a decode loop on this thread. */
+export interface DatagramRoute {
+  /** Hands one datagram on; false when it was dropped (the route counts it). */
+  push(d: ReceivedDatagram): boolean;
+  /** Datagrams waiting to be decoded, and their bytes. */
+  readonly pending: number;
+  readonly pendingBytes: number;
+  /** Datagrams dropped because the queue in front of the decoder was full. */
+  readonly dropped: number;
+  start(): Promise<void> | void;
+  /** Decodes everything already handed on. */
+  drain(): Promise<void> | void;
+  stop(): Promise<void> | void;
+  /** Restores templates.json's document; resolves to the number of templates restored. */
+  restore(persisted: unknown): Promise<number> | number;
+  /** The persisted form of every proven exporter, one JSON text each. */
+  snapshotParts(): Promise<string[]>;
+}
 
-/** Datagrams decoded per turn of the event loop before yielding to I/O. */
-const BATCH = 512;
-/**
- * Time one turn of the decode loop may take before it yields (ms). The datagram count alone did
- * not bound a turn: 512 datagrams of huge templates, or of a million buffered records released,
- * held the loop for seconds and health answered in 6.5 s. With this, a turn ends within a few ms
- * of the budget, whatever arrives.
- */
-const TURN_BUDGET_MS = 10;
-/** Buffered records released per turn once their template has arrived (see sets.ts releasePending). */
-const RELEASE_PER_TURN = 65_536;
-/** Released per step, so that one batch handed to the sink stays a few thousand records. */
-const RELEASE_STEP = 4096;
 const PERSIST_EVERY_MS = 60_000;
-const SWEEP_EVERY_MS = 10_000;
-/** Exporters one sweep step visits before yielding. */
-const SWEEP_STEP = 500;
 /** Source networks whose refusal by the allow-list is logged (once each). */
 const MAX_LOGGED_NETWORKS = 1024;
 
@@ -85,8 +73,6 @@ function exporterAddress(address: string): string {
 }
 
 export class Collector {
-  readonly state: FlowState;
-  readonly queue: ReceiveQueue;
   readonly internalErrors: InternalErrors;
   /** Datagrams refused by the allow-list. */
   notAllowed = 0;
@@ -94,29 +80,27 @@ export class Collector {
   readonly receiveBuffers = new Map<number, number>();
   private readonly sockets: Socket[] = [];
   private readonly warn: RateLimitedLog;
-  private readonly batch: DecodedRecord[] = [];
   private readonly allowed: BlockList | undefined;
   private readonly loggedNetworks = new Set<string>();
-  private drainScheduled = false;
-  private sweeping = false;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly config: CollectorConfig,
     private readonly deps: {
       log: Logger;
-      registry: ElementRegistry;
+      route: DatagramRoute;
       metrics: Registry;
-      sink: RecordSink;
       internalErrors?: InternalErrors;
     },
   ) {
-    this.state = new FlowState(deps.registry, config.state);
-    this.queue = new ReceiveQueue(config.queueSize, config.queueMaxBytes);
     this.warn = new RateLimitedLog(deps.log);
     this.internalErrors = deps.internalErrors ?? new InternalErrors(deps.log);
     this.allowed = allowList(config.allowedExporters);
-    registerCollectorMetrics(deps.metrics, this, config.metricsMaxExporters);
+    registerReceiveMetrics(deps.metrics, this);
+  }
+
+  get route(): DatagramRoute {
+    return this.deps.route;
   }
 
   /** The ports actually bound (useful when configured as 0). */
@@ -126,21 +110,15 @@ export class Collector {
 
   async start(): Promise<void> {
     await this.restoreTemplates();
+    await this.deps.route.start();
     const { netflowPort, ipfixPort } = this.config;
     // One socket when both are the same fixed port; port 0 asks for two ephemeral ones.
     const ports = netflowPort === ipfixPort && netflowPort !== 0 ? [netflowPort] : [netflowPort, ipfixPort];
     for (const port of ports) this.sockets.push(await this.listen(port));
-    const guard = this.internalErrors.guard.bind(this.internalErrors);
-    this.timers.push(
-      setInterval(
-        guard('collector.sweep', () => this.sweepStep()),
-        SWEEP_EVERY_MS,
-      ).unref(),
-    );
     if (this.config.dataDir !== undefined) {
       this.timers.push(
         setInterval(
-          guard('collector.persist', () => this.persistTemplates()),
+          this.internalErrors.guard('collector.persist', () => this.persistTemplates()),
           PERSIST_EVERY_MS,
         ).unref(),
       );
@@ -151,24 +129,15 @@ export class Collector {
     );
   }
 
+  /** Closes the sockets, decodes what was received, keeps the templates, then stops the route. */
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.sockets.length = 0;
-    this.drain(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
+    await this.deps.route.drain();
     await this.persistTemplates();
-  }
-
-  /** One step of the sweep; continues in later turns until the pass over the table is done. */
-  private sweepStep(): void {
-    if (this.sweeping) return;
-    this.sweeping = true;
-    const step = this.internalErrors.guard('collector.sweep', () => {
-      if (this.state.sweep(Date.now(), SWEEP_STEP) || this.sockets.length === 0) this.sweeping = false;
-      else setImmediate(step);
-    });
-    step();
+    await this.deps.route.stop();
   }
 
   private listen(port: number): Promise<Socket> {
@@ -193,7 +162,7 @@ export class Collector {
     });
   }
 
-  /** The socket handler: allow-list, timestamp, enqueue. Nothing else runs here. */
+  /** The socket handler: allow-list, timestamp, hand on. Nothing else runs here. */
   private receive(payload: Buffer, from: string, port: number): void {
     const address = exporterAddress(from);
     if (this.allowed !== undefined && !this.allowed.check(address, isIPv6(address) ? 'ipv6' : 'ipv4')) {
@@ -209,108 +178,7 @@ export class Collector {
       }
       return;
     }
-    if (!this.queue.push({ payload, address, port, receivedAt: Date.now() })) {
-      // Counted per exporter and version too, for the `collector` measurement, but only for an
-      // exporter already known: a drop never creates state.
-      const exporter = this.state.exporters.get(address);
-      if (exporter !== undefined) {
-        exporter.counters.version(versionKey(payload.length >= 2 ? payload.readUInt16BE(0) : 0)).dropped++;
-      }
-      return;
-    }
-    this.scheduleDrain();
-  }
-
-  private scheduleDrain(): void {
-    if (this.drainScheduled) return;
-    this.drainScheduled = true;
-    setImmediate(this.drainTurn);
-  }
-
-  private readonly drainTurn = (): void => {
-    try {
-      this.drain(BATCH, TURN_BUDGET_MS);
-    } catch (err) {
-      this.drainScheduled = false;
-      this.batch.length = 0;
-      this.internalErrors.report('collector.decode', err);
-    }
-    if (this.queue.length > 0 || this.state.releasable.size > 0) this.scheduleDrain();
-  };
-
-  /**
-   * Decodes queued datagrams, at most `limit` of them and for about `budgetMs`, then releases
-   * buffered data whose template arrived; the caller reschedules while work remains.
-   */
-  private drain(limit: number, budgetMs: number): void {
-    this.drainScheduled = false;
-    const out = this.batch;
-    const started = performance.now();
-    let n = 0;
-    for (let d = this.queue.shift(); d !== undefined; d = this.queue.shift()) {
-      n++;
-      const outcome = decodeDatagram(this.state, d.payload, d, d.receivedAt, out);
-      const e = outcome.exporter;
-      if (e !== undefined && !e.announced && !this.state.isUnproven(e))
-        this.announce(e, d.port, outcome.version);
-      if (e === undefined) {
-        this.warn.warn('exporter_limit', { exporter: d.address }, 'exporter table full: datagram refused');
-      } else if (e.counters.decodeErrors !== e.errorsLogged) {
-        e.errorsLogged = e.counters.decodeErrors;
-        this.warn.warn(
-          `decode:${d.address}`,
-          {
-            exporter: d.address,
-            port: d.port,
-            version: outcome.version,
-            errors: Object.fromEntries(e.counters.errorsByReason),
-          },
-          'malformed datagram skipped',
-        );
-      }
-      if (out.length >= 4096) this.flush();
-      if (n >= limit || performance.now() - started >= budgetMs) break;
-    }
-    // Buffered data whose template has arrived, in small steps so that batches stay small.
-    const releaseLimit = budgetMs === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : RELEASE_PER_TURN;
-    for (
-      let released = 0;
-      this.state.releasable.size > 0 && released < releaseLimit;
-      released += RELEASE_STEP
-    ) {
-      if (performance.now() - started >= budgetMs) break;
-      releasePending(this.state, Date.now(), out, RELEASE_STEP);
-      if (out.length >= 4096) this.flush();
-    }
-    this.flush();
-  }
-
-  private flush(): void {
-    if (this.batch.length === 0) return;
-    try {
-      this.deps.sink(this.batch);
-    } catch (err) {
-      this.internalErrors.report('collector.sink', err);
-    }
-    this.batch.length = 0;
-  }
-
-  /** Logs an exporter's first flow records: what a person setting up an export waits to see. */
-  private announce(e: ExporterState, port: number, version: number): void {
-    e.announced = true;
-    const templates: number[] = [];
-    for (const d of e.domains.values()) for (const id of d.templates.keys()) templates.push(id);
-    const interfaces = e.interfaces.size;
-    this.deps.log.info(
-      {
-        exporter: e.address,
-        port,
-        version,
-        ...(templates.length > 0 && { templates: templates.sort((a, b) => a - b).slice(0, 32) }),
-        ...(interfaces > 0 && { interfaceNames: interfaces }),
-      },
-      'new exporter: flow records arriving',
-    );
+    this.deps.route.push({ payload, address, port, receivedAt: Date.now() });
   }
 
   /** Warns when the kernel granted less receive buffer than configured (net.core.rmem_max). */
@@ -346,7 +214,7 @@ export class Collector {
       return; // first start
     }
     try {
-      const n = this.state.restore(JSON.parse(text), Date.now());
+      const n = await this.deps.route.restore(JSON.parse(text));
       this.deps.log.info({ file, templates: n }, 'templates restored');
     } catch (err) {
       this.deps.log.warn({ err, file }, 'templates file unreadable; starting without templates');
@@ -359,15 +227,8 @@ export class Collector {
     if (file === undefined || this.config.dataDir === undefined) return;
     try {
       await mkdir(this.config.dataDir, { recursive: true });
-      // The same document as JSON.stringify(state.snapshot()), made an exporter at a time with a
-      // yield between slices: thousands of exporters' templates at once held the loop for 300 ms.
-      const parts: string[] = [];
-      let n = 0;
-      for (const e of [...this.state.exporters.values()]) {
-        const pe = this.state.snapshotExporter(e);
-        if (pe !== undefined) parts.push(JSON.stringify(pe));
-        if (++n % 50 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      }
+      // The same document as JSON.stringify(state.snapshot()), made an exporter at a time.
+      const parts = await this.deps.route.snapshotParts();
       const tmp = `${file}.tmp`;
       await writeFile(tmp, `{"format":1,"exporters":[${parts.join(',')}]}`);
       await rename(tmp, file);

@@ -1,0 +1,57 @@
+/**
+ * What the receiving thread and a decode worker say to each other. Datagrams travel in batches
+ * (batch.ts) whose buffers go back and forth by transfer; everything else is a request with an id
+ * and its answer, or points the worker hands to the store.
+ */
+import type { Config } from '../../cli/config.js';
+import type { LogFormat } from '../../common/logger.js';
+import type { Point } from '../../storage/store.js';
+
+/** What a worker is started with (its workerData). */
+export interface WorkerSetup {
+  /** This worker's place in the pool, and the pool's size (its share of the budgets is 1/count). */
+  readonly index: number;
+  readonly count: number;
+  readonly config: Config;
+  /** The logger's format as the receiving thread resolved it (`auto` means the main thread's terminal). */
+  readonly logFormat: Exclude<LogFormat, 'auto'>;
+  /** The first rollup interval not yet written by an earlier process (rollup-state.json). */
+  readonly resumeAt: number | undefined;
+  /** templates.json's document holding just this worker's exporters; undefined for none. */
+  readonly templates: unknown;
+}
+
+/** Datagrams dropped on the receiving thread (worker busy), per exporter and version, for the `collector` measurement. */
+export type DropCounts = [address: string, version: number, count: number][];
+
+export type ToWorker =
+  | { t: 'batch'; buffer: ArrayBuffer; used: number; drops: DropCounts | undefined }
+  | { t: 'drops'; drops: DropCounts }
+  | { t: 'req'; id: number; op: Op; arg?: unknown };
+
+export type FromWorker =
+  | { t: 'ready' }
+  | {
+      t: 'ack';
+      buffer: ArrayBuffer;
+      count: number;
+      payloadBytes: number;
+      /** The worker's own queue after the batch: datagrams, bytes, dropped so far. */
+      queue: [length: number, bytes: number, dropped: number];
+    }
+  | { t: 'queue'; queue: [length: number, bytes: number, dropped: number] }
+  | { t: 'res'; id: number; value?: unknown; error?: string }
+  | { t: 'points'; points: Point[] };
+
+/**
+ * Requests: `flush` emits the rollup windows due at `arg` (ms) and answers their points; `drain`
+ * decodes everything queued; `templates` answers the persisted form of the worker's exporters;
+ * `metrics` its registry as JSON; `view` calls a CollectorView method ({method, args});
+ * `stop` closes the rollup (answering its last points and resumeAt) and detection.
+ */
+export type Op = 'flush' | 'drain' | 'templates' | 'metrics' | 'view' | 'stop';
+
+export interface StopAnswer {
+  points: Point[];
+  resumeAt: number;
+}

@@ -1,0 +1,493 @@
+/**
+ * The decode workers, seen from the thread that receives. Each exporter (by address) is pinned to
+ * one worker, so that its templates, sequence numbers and data waiting for a template stay
+ * together; datagrams go to their worker in batches (batch.ts), one transferred buffer per batch.
+ * In front of each worker at most `queueSize` datagrams and `queueMaxBytes` bytes wait (in flight
+ * and in its own queue); beyond that a datagram is dropped and counted, and the receiving thread
+ * never waits.
+ *
+ * Rollup windows: every `flushEveryMs` each worker is asked to emit its due windows; the answers
+ * are merged (mergeWindowPoints) and written, so the store sees one point per series and interval
+ * whatever the number of workers. At stop the open windows are closed the same way and where to
+ * resume is kept in rollup-state.json.
+ *
+ * A worker that dies is started again at once, with the templates last persisted for its
+ * exporters; what it held in memory (its open windows, data queued in it) is lost and counted in
+ * flowcast_worker_restarts_total.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { Worker } from 'node:worker_threads';
+import { AggregatorRegistry, Counter, type Registry } from 'prom-client';
+import type { InternalErrors } from '../../common/internal-errors.js';
+import type { Logger } from '../../common/logger.js';
+import { startWorker } from '../../common/worker.js';
+import type { Point } from '../../storage/store.js';
+import type { CollectorView } from '../decode/view.js';
+import type { ReceivedDatagram } from '../receive/queue.js';
+import type { DatagramRoute } from '../receive/service.js';
+import { BATCH_BYTES, BatchWriter } from './batch.js';
+import { mergeWindowPoints } from './merge.js';
+import type { DropCounts, FromWorker, Op, StopAnswer, ToWorker, WorkerSetup } from './messages.js';
+
+export interface DecodePoolOptions {
+  workers: number;
+  /** Datagrams waiting for one worker at most (in flight and in its queue). */
+  queueSize: number;
+  /** Bytes of datagrams waiting for one worker at most. */
+  queueMaxBytes: number;
+  /** How often due rollup windows are collected from the workers (ms). */
+  flushEveryMs: number;
+  /** `<dataDir>/rollup-state.json`; undefined keeps no state. */
+  stateFile: string | undefined;
+  setup: Pick<WorkerSetup, 'config' | 'logFormat'>;
+}
+
+export interface DecodePoolDeps {
+  log: Logger;
+  internalErrors: InternalErrors;
+  metrics: Registry;
+  /** Receives merged rollup windows, raw-flow and anomaly points. */
+  write: (points: Point[]) => void;
+}
+
+/** How long a request to a worker may take before it is answered as missing (ms). */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** Spare batch buffers kept for reuse. */
+const SPARE_BUFFERS = 64;
+/** Exporters whose drops on this thread are passed to their worker with one batch. */
+const MAX_DROP_ENTRIES = 1024;
+
+interface Pending {
+  op: Op;
+  resolve(value: unknown): void;
+  timer: NodeJS.Timeout;
+}
+
+class Slot {
+  worker: Worker | undefined;
+  ready = false;
+  readonly writer: BatchWriter;
+  inflightCount = 0;
+  inflightBytes = 0;
+  /** The worker's own queue as of its last answer: datagrams, bytes, dropped so far. */
+  queue: [number, number, number] = [0, 0, 0];
+  /** Dropped so far by the queues of earlier incarnations of this worker. */
+  droppedBefore = 0;
+  drops = new Map<string, [version: number, count: number]>();
+  readonly requests = new Map<number, Pending>();
+  /** The templates last persisted for this worker's exporters (one JSON text each). */
+  parts: string[] = [];
+
+  constructor(
+    readonly index: number,
+    take: (size: number) => ArrayBuffer,
+  ) {
+    this.writer = new BatchWriter(take);
+  }
+}
+
+/** FNV-1a of the address text: which worker an exporter is pinned to. */
+export function workerOf(address: string, workers: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < address.length; i++) {
+    h ^= address.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % workers;
+}
+
+export class DecodePool implements DatagramRoute {
+  /** Datagrams dropped on this thread because their worker's share was full. */
+  droppedHere = 0;
+  restarts = 0;
+  private readonly slots: Slot[];
+  private readonly spare: ArrayBuffer[] = [];
+  private sendScheduled = false;
+  private stopping = false;
+  private nextId = 1;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing = false;
+  private resumeAt: number | undefined;
+  /** templates.json's document per worker, until the workers have started with it. */
+  private restored: unknown[] = [];
+  private readonly intervalMs: number;
+
+  constructor(
+    private readonly options: DecodePoolOptions,
+    private readonly deps: DecodePoolDeps,
+  ) {
+    if (!(Number.isInteger(options.workers) && options.workers >= 1))
+      throw new RangeError('workers must be a positive integer');
+    const take = (size: number) =>
+      size === BATCH_BYTES && this.spare.length > 0 ? this.spare.pop()! : Buffer.allocUnsafeSlow(size).buffer;
+    this.slots = Array.from({ length: options.workers }, (_, i) => new Slot(i, take));
+    this.intervalMs = options.setup.config.storage.rollupInterval * 1000;
+    const pool = this;
+    new Counter({
+      name: 'flowcast_worker_restarts_total',
+      help: 'Decode workers that died and were started again (their open rollup windows and queued datagrams are lost)',
+      registers: [deps.metrics],
+      collect() {
+        this.reset();
+        this.inc(pool.restarts);
+      },
+    });
+  }
+
+  get workers(): number {
+    return this.slots.length;
+  }
+
+  get pending(): number {
+    let n = 0;
+    for (const s of this.slots) n += s.inflightCount + s.writer.count + s.queue[0];
+    return n;
+  }
+
+  get pendingBytes(): number {
+    let n = 0;
+    for (const s of this.slots) n += s.inflightBytes + s.writer.payloadBytes + s.queue[1];
+    return n;
+  }
+
+  get dropped(): number {
+    let n = this.droppedHere;
+    for (const s of this.slots) n += s.droppedBefore + s.queue[2];
+    return n;
+  }
+
+  /** Keeps each worker's part of templates.json for its start. */
+  restore(persisted: unknown): number {
+    const doc = persisted as { format?: unknown; exporters?: unknown };
+    if (!Array.isArray(doc?.exporters)) throw new Error('not a templates document');
+    const per: unknown[][] = this.slots.map(() => []);
+    let templates = 0;
+    for (const e of doc.exporters as { address?: unknown; domains?: { templates?: unknown[] }[] }[]) {
+      if (typeof e?.address !== 'string') continue;
+      per[workerOf(e.address, this.slots.length)]!.push(e);
+      for (const d of Array.isArray(e.domains) ? e.domains : []) templates += d.templates?.length ?? 0;
+    }
+    this.restored = per.map((exporters) => ({ format: doc.format, exporters }));
+    for (const [i, exporters] of per.entries())
+      this.slots[i]!.parts = exporters.map((e) => JSON.stringify(e));
+    return templates;
+  }
+
+  async start(): Promise<void> {
+    if (this.options.stateFile !== undefined) {
+      const text = await readFile(this.options.stateFile, 'utf8').catch(() => undefined);
+      if (text !== undefined) {
+        try {
+          const at = Number((JSON.parse(text) as { resumeAt?: unknown }).resumeAt);
+          if (Number.isSafeInteger(at)) this.resumeAt = at;
+        } catch (err) {
+          this.deps.log.warn(
+            { err, file: this.options.stateFile },
+            'rollup: state file unreadable; starting afresh',
+          );
+        }
+      }
+      if (this.resumeAt !== undefined && this.resumeAt > Date.now()) {
+        this.deps.log.info(
+          { resumeAt: new Date(this.resumeAt).toISOString() },
+          'rollup: resuming after the interval written at the last stop',
+        );
+      }
+    }
+    await Promise.all(this.slots.map((s) => this.spawn(s, this.restored[s.index], this.resumeAt)));
+    this.restored = [];
+    this.flushTimer = setInterval(
+      this.deps.internalErrors.guard('rollup.flush', () => void this.flushWindows(Date.now())),
+      this.options.flushEveryMs,
+    );
+    this.flushTimer.unref();
+    this.deps.log.info({ workers: this.slots.length }, 'decode workers started');
+  }
+
+  /** Hands one datagram to its exporter's worker; false (counted) when that worker's share is full. */
+  push(d: ReceivedDatagram): boolean {
+    const s = this.slots.length === 1 ? this.slots[0]! : this.slots[workerOf(d.address, this.slots.length)]!;
+    const length = d.payload.length;
+    if (
+      s.worker === undefined ||
+      s.inflightCount + s.writer.count + s.queue[0] >= this.options.queueSize ||
+      s.inflightBytes + s.writer.payloadBytes + s.queue[1] + length > this.options.queueMaxBytes
+    ) {
+      this.droppedHere++;
+      this.countDrop(s, d);
+      this.scheduleSend();
+      return false;
+    }
+    if (!s.writer.fits(length, d.address)) this.send(s);
+    s.writer.add(d.payload, d.address, d.port, d.receivedAt);
+    this.scheduleSend();
+    return true;
+  }
+
+  private scheduleSend(): void {
+    if (this.sendScheduled) return;
+    this.sendScheduled = true;
+    setImmediate(this.sendAll);
+  }
+
+  /** Decodes everything handed on so far, in every worker. */
+  async drain(): Promise<void> {
+    this.sendAll();
+    await this.all('drain');
+  }
+
+  async snapshotParts(): Promise<string[]> {
+    this.sendAll();
+    const answers = await Promise.all(
+      this.slots.map(async (s) => {
+        const parts = (await this.request<string[]>(s, 'templates')) ?? s.parts;
+        s.parts = parts;
+        return parts;
+      }),
+    );
+    return answers.flat();
+  }
+
+  /** Every worker's metrics registry as JSON, for AggregatorRegistry.aggregate. */
+  async workerMetrics(): Promise<object[]> {
+    return (await this.all<object>('metrics')).filter((m) => m !== undefined);
+  }
+
+  /** The collector view over every worker: lists are merged, one exporter is asked of its worker. */
+  readonly view: CollectorView = {
+    exporters: async (limit) => {
+      const lists = await this.viewAll<Awaited<ReturnType<CollectorView['exporters']>>>('exporters', [limit]);
+      return lists
+        .flat()
+        .sort(
+          (a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || a.address.localeCompare(b.address),
+        )
+        .slice(0, limit ?? Number.POSITIVE_INFINITY);
+    },
+    overview: async (recent) => {
+      const parts = await this.viewAll<Awaited<ReturnType<CollectorView['overview']>>>('overview', [recent]);
+      return {
+        count: parts.reduce((n, p) => n + p.count, 0),
+        lastDatagram: parts
+          .flatMap((p) => p.lastDatagram)
+          .sort((a, b) => b.lastSeen.localeCompare(a.lastSeen))
+          .slice(0, recent),
+      };
+    },
+    has: async (address) => (await this.viewOne<boolean>(address, 'has', [address])) ?? false,
+    exporter: (address) => this.viewOne(address, 'exporter', [address]),
+    templates: (address, limit) => this.viewOne(address, 'templates', [address, limit]),
+    interfaces: async (exporter, limit) => {
+      if (exporter !== undefined)
+        return (await this.viewOne(exporter, 'interfaces', [exporter, limit])) ?? [];
+      const lists = await this.viewAll<Awaited<ReturnType<CollectorView['interfaces']>>>('interfaces', [
+        undefined,
+        limit,
+      ]);
+      return lists.flat().slice(0, limit);
+    },
+  };
+
+  async stop(): Promise<void> {
+    if (this.flushTimer !== undefined) clearInterval(this.flushTimer);
+    this.flushTimer = undefined;
+    this.sendAll();
+    const now = Date.now();
+    const answers = await this.all<StopAnswer>('stop', now);
+    this.stopping = true;
+    const closed = answers.filter((a) => a !== undefined);
+    this.writeMerged(closed.map((a) => a.points));
+    await Promise.all(this.slots.map((s) => s.worker?.terminate()));
+    if (this.options.stateFile === undefined) return;
+    // Every worker closed at the same `now`, so they agree; the largest is the safe one.
+    const resumeAt = Math.max(
+      Math.floor(now / this.intervalMs) * this.intervalMs + this.intervalMs,
+      ...closed.map((a) => a.resumeAt),
+    );
+    try {
+      const tmp = `${this.options.stateFile}.tmp`;
+      await writeFile(tmp, JSON.stringify({ resumeAt }));
+      await rename(tmp, this.options.stateFile);
+    } catch (err) {
+      this.deps.log.error({ err, file: this.options.stateFile }, 'rollup: could not record where to resume');
+    }
+  }
+
+  /** Collects the due windows of every worker, merges them and writes them. */
+  async flushWindows(now: number): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      const answers = await this.all<Point[]>('flush', now);
+      this.writeMerged(answers.filter((a) => a !== undefined));
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private writeMerged(lists: Point[][]): void {
+    const points = mergeWindowPoints(lists);
+    if (points.length > 0) this.deps.write(points);
+  }
+
+  private readonly sendAll = (): void => {
+    this.sendScheduled = false;
+    for (const s of this.slots) this.send(s);
+  };
+
+  private send(s: Slot): void {
+    const batch = s.writer.finish();
+    let drops: DropCounts | undefined;
+    if (s.drops.size > 0 && s.worker !== undefined) {
+      drops = [...s.drops].map(([address, [version, n]]) => [address, version, n]);
+      s.drops.clear();
+    }
+    if (batch === undefined) {
+      if (drops !== undefined) s.worker?.postMessage({ t: 'drops', drops } satisfies ToWorker);
+      return;
+    }
+    if (s.worker === undefined) {
+      this.droppedHere += batch.count;
+      return;
+    }
+    s.inflightCount += batch.count;
+    s.inflightBytes += batch.payloadBytes;
+    const m: ToWorker = { t: 'batch', buffer: batch.buffer, used: batch.used, drops };
+    s.worker.postMessage(m, [batch.buffer]);
+  }
+
+  /** Remembers a drop on this thread for the exporter's `collector` point (bounded per batch). */
+  private countDrop(s: Slot, d: ReceivedDatagram): void {
+    const p = d.payload;
+    const version = p.length >= 2 ? (p[0]! << 8) | p[1]! : 0;
+    const entry = s.drops.get(d.address);
+    if (entry !== undefined && entry[0] === version) entry[1]++;
+    else if (s.drops.size < MAX_DROP_ENTRIES) s.drops.set(d.address, [version, 1]);
+  }
+
+  private spawn(s: Slot, templates: unknown, resumeAt: number | undefined): Promise<void> {
+    const setup: WorkerSetup = {
+      ...this.options.setup,
+      index: s.index,
+      count: this.slots.length,
+      resumeAt,
+      templates,
+    };
+    const worker = startWorker(import.meta.url, './worker', {
+      name: `flowcast-decode-${s.index}`,
+      workerData: setup,
+    });
+    s.worker = worker;
+    s.ready = false;
+    return new Promise((resolve) => {
+      worker.on('message', (m: FromWorker) => {
+        try {
+          this.onMessage(s, m);
+        } catch (err) {
+          this.deps.internalErrors.report('collector.worker', err);
+        }
+        if (m.t === 'ready') resolve();
+      });
+      worker.on('error', (err) => {
+        this.deps.log.error({ err, worker: s.index }, 'decode worker failed');
+      });
+      worker.on('exit', (code) => {
+        if (s.worker !== worker) return;
+        s.worker = undefined;
+        resolve();
+        for (const [id, p] of s.requests) {
+          clearTimeout(p.timer);
+          s.requests.delete(id);
+          p.resolve(undefined);
+        }
+        s.inflightCount = 0;
+        s.inflightBytes = 0;
+        s.droppedBefore += s.queue[2];
+        s.queue = [0, 0, 0];
+        if (this.stopping) return;
+        this.restarts++;
+        this.deps.log.error(
+          { worker: s.index, code, exporters: s.parts.length },
+          'decode worker exited; starting it again with its exporters’ templates',
+        );
+        // Intervals before the current one may already be written for this worker's exporters:
+        // the new worker starts at the current one so that it never writes over them.
+        const now = Date.now();
+        const current = Math.floor(now / this.intervalMs) * this.intervalMs;
+        const doc = { format: 1, exporters: s.parts.map((p) => JSON.parse(p) as unknown) };
+        void this.spawn(s, doc, Math.max(current, this.resumeAt ?? current));
+      });
+    });
+  }
+
+  private onMessage(s: Slot, m: FromWorker): void {
+    switch (m.t) {
+      case 'ready':
+        s.ready = true;
+        return;
+      case 'ack':
+        s.inflightCount -= m.count;
+        s.inflightBytes -= m.payloadBytes;
+        s.queue = m.queue;
+        if (m.buffer.byteLength === BATCH_BYTES && this.spare.length < SPARE_BUFFERS)
+          this.spare.push(m.buffer);
+        return;
+      case 'queue':
+        s.queue = m.queue;
+        return;
+      case 'points':
+        this.deps.write(m.points);
+        return;
+      case 'res': {
+        const p = s.requests.get(m.id);
+        if (p === undefined) {
+          // A flush answered after its time was up: its windows are still written, unmerged.
+          if (Array.isArray(m.value) && m.value.length > 0) this.deps.write(m.value as Point[]);
+          return;
+        }
+        s.requests.delete(m.id);
+        clearTimeout(p.timer);
+        if (m.error !== undefined)
+          this.deps.log.warn({ worker: s.index, op: p.op, error: m.error }, 'decode worker request failed');
+        p.resolve(m.error === undefined ? m.value : undefined);
+      }
+    }
+  }
+
+  /** Asks one worker; resolves to undefined when it is gone, fails, or does not answer in time. */
+  private request<T>(s: Slot, op: Op, arg?: unknown): Promise<T | undefined> {
+    const worker = s.worker;
+    if (worker === undefined) return Promise.resolve(undefined);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        s.requests.delete(id);
+        this.deps.log.warn({ worker: s.index, op }, 'decode worker did not answer in time');
+        resolve(undefined);
+      }, REQUEST_TIMEOUT_MS);
+      timer.unref();
+      s.requests.set(id, { op, resolve: resolve as (v: unknown) => void, timer });
+      const m: ToWorker = { t: 'req', id, op, arg };
+      worker.postMessage(m);
+    });
+  }
+
+  private all<T>(op: Op, arg?: unknown): Promise<(T | undefined)[]> {
+    return Promise.all(this.slots.map((s) => this.request<T>(s, op, arg)));
+  }
+
+  private async viewAll<T>(method: keyof CollectorView, args: unknown[]): Promise<T[]> {
+    const answers = await this.all<T>('view', { method, args });
+    return answers.filter((a): a is Awaited<T> => a !== undefined) as T[];
+  }
+
+  private viewOne<T>(address: string, method: keyof CollectorView, args: unknown[]): Promise<T | undefined> {
+    return this.request<T>(this.slots[workerOf(address, this.slots.length)]!, 'view', { method, args });
+  }
+}
+
+/** /metrics text: this thread's registry and every worker's, summed (AggregatorRegistry). */
+export async function aggregatedMetrics(main: Registry, pool: DecodePool): Promise<string> {
+  const all = [await main.getMetricsAsJSON(), ...(await pool.workerMetrics())];
+  return AggregatorRegistry.aggregate(all).metrics();
+}

@@ -1,0 +1,199 @@
+/**
+ * A decode worker: everything that runs per datagram and per record, off the thread that receives.
+ * It holds the state of the exporters pinned to it (templates, sequence numbers, data waiting for
+ * a template), decodes their datagrams, rolls the records up, samples raw flows and runs the
+ * attack detectors over them. Rollup windows are emitted when the receiving thread asks (`flush`),
+ * so that the windows of every worker are merged there before the store; raw-flow and anomaly
+ * points go to the store as they come.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Registry } from 'prom-client';
+import { buildDetection } from '../../cli/detection-config.js';
+import { InternalErrors, registerInternalErrorMetrics } from '../../common/internal-errors.js';
+import { createLogger } from '../../common/logger.js';
+import type { Point } from '../../storage/store.js';
+import { DecodeLoop } from '../decode/decode-loop.js';
+import type { DecodedRecord } from '../decode/flow.js';
+import { ElementRegistry } from '../decode/ie/registry.js';
+import { collectorCounters } from '../decode/state.js';
+import { type CollectorView, localView } from '../decode/view.js';
+import { registerDecodeMetrics, registerRollupMetrics } from '../receive/metrics.js';
+import { RawFlowSampler } from '../rollup/raw-flows.js';
+import { Rollup } from '../rollup/rollup.js';
+import { readBatch } from './batch.js';
+import type { FromWorker, Op, StopAnswer, ToWorker, WorkerSetup } from './messages.js';
+
+const MIB = 1024 * 1024;
+/** How often the queue's length is reported when it changed without a batch arriving (ms). */
+const QUEUE_REPORT_MS = 100;
+const port = parentPort!;
+const setup = workerData as WorkerSetup;
+const { config, index, count } = setup;
+const c = config.collector;
+const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
+
+const log = createLogger(config.log.level, setup.logFormat).child({ worker: index });
+const metrics = new Registry();
+const internalErrors = new InternalErrors(log.child({ component: 'guard' }));
+registerInternalErrorMetrics(metrics, internalErrors);
+
+/** Each worker holds 1/count of the exporters, so it gets that share of the table and budget. */
+const share = (n: number, min: number) => Math.max(min, Math.ceil(n / count));
+const sampling = new Map(
+  Object.entries(c.exporters).map(([address, e]) => [
+    address,
+    {
+      ...(e.samplingRate !== undefined && { default: e.samplingRate }),
+      ...(e.samplingOverride !== undefined && { override: e.samplingOverride }),
+    },
+  ]),
+);
+
+let windowPoints: Point[] = [];
+const rollup = new Rollup(
+  { intervalMs: config.storage.rollupInterval * 1000, topN: config.storage.topTalkers },
+  {
+    sink: (points) => {
+      for (const p of points) windowPoints.push(p);
+    },
+    interfaceName: (exporter, ifIndex) => loop.state.exporters.get(exporter)?.interfaces.get(ifIndex)?.name,
+    collectorCounters: () => collectorCounters(loop.state),
+  },
+);
+if (setup.resumeAt !== undefined) rollup.resumeAfter(setup.resumeAt);
+const write = (points: readonly Point[]) => {
+  if (points.length > 0) post({ t: 'points', points: [...points] });
+};
+const rawFlows = config.storage.rawFlows.enabled
+  ? new RawFlowSampler(config.storage.rawFlows.sampleOneIn, write)
+  : undefined;
+// Each worker runs the detectors over the records of its own exporters.
+const detection = buildDetection(config.detection, {
+  log: log.child({ component: 'detection' }),
+  metrics,
+  write,
+});
+
+const loop: DecodeLoop = new DecodeLoop(
+  {
+    queueSize: c.queueSize,
+    queueMaxBytes: c.queueMaxMegabytes * MIB,
+    state: {
+      templateLifetimeMs: c.templateLifetime * 1000,
+      maxTemplatesPerExporter: c.maxTemplatesPerExporter,
+      maxExporters: share(c.maxExporters, 1),
+      pendingLifetimeMs: c.pendingLifetime * 1000,
+      pendingMaxSets: c.pendingMaxSets,
+      stateMaxBytes: share(c.stateMemoryMegabytes * MIB, MIB),
+      exporterMaxBytes: c.exporterMemoryMegabytes * MIB,
+      sampling,
+    },
+  },
+  {
+    log: log.child({ component: 'collector' }),
+    registry: new ElementRegistry(c.enterpriseElements),
+    internalErrors,
+    sink: (records: readonly DecodedRecord[]) => {
+      const now = Date.now();
+      rollup.ingest(records, now);
+      rawFlows?.ingest(records, now);
+      detection?.ingest(records, now);
+    },
+  },
+);
+registerDecodeMetrics(metrics, loop.state, share(c.metricsMaxExporters, 1));
+registerRollupMetrics(metrics, rollup);
+const view: CollectorView = localView(loop.state);
+
+if (setup.templates !== undefined) {
+  try {
+    loop.restore(setup.templates);
+  } catch (err) {
+    log.warn({ err }, 'templates for this worker unreadable; starting without them');
+  }
+}
+
+function takeWindowPoints(): Point[] {
+  const points = windowPoints;
+  windowPoints = [];
+  return points;
+}
+
+async function answer(op: Op, arg: unknown): Promise<unknown> {
+  switch (op) {
+    case 'flush':
+      rollup.flush(arg as number);
+      return takeWindowPoints();
+    case 'drain':
+      loop.drain();
+      return undefined;
+    case 'templates':
+      return loop.snapshotParts();
+    case 'metrics':
+      return metrics.getMetricsAsJSON();
+    case 'view': {
+      const { method, args } = arg as { method: keyof CollectorView; args: unknown[] };
+      const f = view[method] as (...a: unknown[]) => Promise<unknown>;
+      return f.apply(view, args);
+    }
+    case 'stop': {
+      loop.drain();
+      loop.stop();
+      rollup.close(arg as number);
+      await detection?.stop();
+      return { points: takeWindowPoints(), resumeAt: rollup.resumeAt } satisfies StopAnswer;
+    }
+  }
+}
+
+/** The queue as the receiving thread last heard of it. */
+let reported = '';
+
+port.on('message', (m: ToWorker) => {
+  if (m.t === 'drops') {
+    for (const [address, version, n] of m.drops) loop.countDropped(address, version, n);
+    return;
+  }
+  if (m.t === 'batch') {
+    let count = 0;
+    let payloadBytes = 0;
+    readBatch(m.buffer, m.used, (payload, address, sourcePort, receivedAt) => {
+      count++;
+      payloadBytes += payload.length;
+      // A copy: the batch buffer goes back to the receiving thread for reuse right away.
+      loop.push({ payload: Buffer.from(payload), address, port: sourcePort, receivedAt });
+    });
+    if (m.drops !== undefined)
+      for (const [address, version, n] of m.drops) loop.countDropped(address, version, n);
+    const queue: [number, number, number] = [loop.pending, loop.pendingBytes, loop.dropped];
+    reported = queue.join();
+    post({ t: 'ack', buffer: m.buffer, count, payloadBytes, queue }, [m.buffer]);
+    return;
+  }
+  answer(m.op, m.arg).then(
+    (value) => post({ t: 'res', id: m.id, value }),
+    (err: unknown) => {
+      internalErrors.report(`worker.${m.op}`, err);
+      post({ t: 'res', id: m.id, error: err instanceof Error ? err.message : String(err) });
+    },
+  );
+});
+
+loop.start();
+// The receiving thread bounds what waits for this worker by the queue it last heard of: tell it
+// when the queue moved without a batch arriving (it drained).
+setInterval(() => {
+  const queue: [number, number, number] = [loop.pending, loop.pendingBytes, loop.dropped];
+  const key = queue.join();
+  if (key !== reported) {
+    reported = key;
+    post({ t: 'queue', queue });
+  }
+}, QUEUE_REPORT_MS).unref();
+(detection?.start() ?? Promise.resolve()).then(
+  () => post({ t: 'ready' }),
+  (err: unknown) => {
+    log.error({ err }, 'detection could not start in the decode worker');
+    post({ t: 'ready' });
+  },
+);
