@@ -52,10 +52,14 @@ export interface DecodePoolDeps {
 
 /** How long a request to a worker may take before it is answered as missing (ms). */
 const REQUEST_TIMEOUT_MS = 30_000;
+/** How old the exporter overview health reads may be (ms). */
+const OVERVIEW_MAX_AGE_MS = 1000;
 /** Spare batch buffers kept for reuse. */
 const SPARE_BUFFERS = 64;
 /** Exporters whose drops on this thread are passed to their worker with one batch. */
 const MAX_DROP_ENTRIES = 1024;
+
+type Overview = Awaited<ReturnType<CollectorView['overview']>>;
 
 interface Pending {
   op: Op;
@@ -111,6 +115,8 @@ export class DecodePool implements DatagramRoute {
   /** templates.json's document per worker, until the workers have started with it. */
   private restored: unknown[] = [];
   private readonly intervalMs: number;
+  private overviewCache: (Overview & { recent: number; at: number }) | undefined;
+  private overviewRefresh: Promise<Overview> | undefined;
 
   constructor(
     private readonly options: DecodePoolOptions,
@@ -264,15 +270,13 @@ export class DecodePool implements DatagramRoute {
         )
         .slice(0, limit ?? Number.POSITIVE_INFINITY);
     },
+    // Health asks for this on every probe: it is answered from the last merge, refreshed in the
+    // background at most once a second, so that a busy worker never delays health.
     overview: async (recent) => {
-      const parts = await this.viewAll<Awaited<ReturnType<CollectorView['overview']>>>('overview', [recent]);
-      return {
-        count: parts.reduce((n, p) => n + p.count, 0),
-        lastDatagram: parts
-          .flatMap((p) => p.lastDatagram)
-          .sort((a, b) => b.lastSeen.localeCompare(a.lastSeen))
-          .slice(0, recent),
-      };
+      const cached = this.overviewCache;
+      if (cached === undefined || cached.recent < recent) return this.refreshOverview(recent);
+      if (Date.now() - cached.at >= OVERVIEW_MAX_AGE_MS) void this.refreshOverview(cached.recent);
+      return { count: cached.count, lastDatagram: cached.lastDatagram.slice(0, recent) };
     },
     has: async (address) => (await this.viewOne<boolean>(address, 'has', [address])) ?? false,
     exporter: (address) => this.viewOne(address, 'exporter', [address]),
@@ -474,6 +478,26 @@ export class DecodePool implements DatagramRoute {
 
   private all<T>(op: Op, arg?: unknown): Promise<(T | undefined)[]> {
     return Promise.all(this.slots.map((s) => this.request<T>(s, op, arg)));
+  }
+
+  private refreshOverview(recent: number): Promise<Overview> {
+    if (this.overviewRefresh !== undefined) return this.overviewRefresh;
+    const refresh = (async () => {
+      const parts = await this.viewAll<Overview>('overview', [recent]);
+      const overview = {
+        count: parts.reduce((n, p) => n + p.count, 0),
+        lastDatagram: parts
+          .flatMap((p) => p.lastDatagram)
+          .sort((a, b) => b.lastSeen.localeCompare(a.lastSeen))
+          .slice(0, recent),
+      };
+      this.overviewCache = { ...overview, recent, at: Date.now() };
+      return overview;
+    })().finally(() => {
+      this.overviewRefresh = undefined;
+    });
+    this.overviewRefresh = refresh;
+    return refresh;
   }
 
   private async viewAll<T>(method: keyof CollectorView, args: unknown[]): Promise<T[]> {
