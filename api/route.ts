@@ -26,7 +26,12 @@ export interface RouteContext {
   readonly rollupIntervalSeconds: number;
   readonly now: () => number;
   /** What the previous health check saw. */
-  readonly health: { spoolDropped?: number };
+  readonly health: {
+    spoolDropped?: number;
+    /** The last store probe's result and when it ended; the one under way and when it began. */
+    probe?: { at: number; reachable: boolean; error?: string };
+    probing?: { since: number; done: Promise<void> } | undefined;
+  };
 }
 
 /** An answer: its status (200 unless set), JSON body, and for tabular endpoints its table for CSV. */

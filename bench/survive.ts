@@ -133,7 +133,9 @@ if (survivedRun) {
 const kernel = survivedRun
   ? udpSocketDrops({ pid: fc.pid, ports: [fc.netflowPort, fc.ipfixPort] })
   : undefined;
+const stopStarted = performance.now();
 const exit = survivedRun ? await fc.stop().catch((err: unknown) => ({ error: String(err) })) : fc.exit;
+const stopSeconds = (performance.now() - stopStarted) / 1000;
 for (const s of sockets) s.close();
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -146,7 +148,7 @@ sources               ${sources}
 RSS                   start ${mib(startRss)}, peak ${mib(seen.peakRss)}
 health latency        worst ${seen.worstMs.toFixed(1)} ms, p99 ${seen.p99Ms.toFixed(1)} ms (${seen.samples} samples, ${seen.failures} failed)
 event-loop delay      flowcast's max ${counter('flowcast_process_nodejs_eventloop_lag_max_seconds') === 'n/a' ? 'n/a' : `${(Number(counter('flowcast_process_nodejs_eventloop_lag_max_seconds')) * 1000).toFixed(0)} ms`} (since start); this sender's max ${(ownDelay.max / 1e6).toFixed(0)} ms, p99 ${(ownDelay.percentile(99) / 1e6).toFixed(0)} ms
-survived              ${survivedRun ? 'yes' : 'NO'}; exit ${JSON.stringify(exit)}
+survived              ${survivedRun ? 'yes' : 'NO'}; exit ${JSON.stringify(exit)}${survivedRun ? ` after SIGTERM in ${stopSeconds.toFixed(1)} s` : ''}
 drops by counter
   flowcast_queue_dropped_total            ${counter('flowcast_queue_dropped_total')}
   flowcast_socket_drops_total             ${has('flowcast_socket_drops_total') ? counter('flowcast_socket_drops_total') : 'not exported'}

@@ -119,6 +119,15 @@ export async function poll<T>(
 }
 
 /** A running `flowcast serve`. */
+/**
+ * Extra options for the node that runs flowcast, from FLOWCAST_BENCH_NODE_ARGS (space-separated):
+ * for example `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a survival or ingest run (Node
+ * refuses --cpu-prof in NODE_OPTIONS). Every thread, the decode workers too, writes its profile at exit.
+ */
+function nodeArgs(): string[] {
+  return (process.env['FLOWCAST_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+}
+
 export class FlowcastProcess {
   /** Every JSON line it logged, in order. */
   readonly logs: LogLine[] = [];
@@ -192,7 +201,7 @@ export class FlowcastProcess {
 
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join('cli', 'flowcast.ts'), 'serve', '--config', configFile],
+      [...nodeArgs(), '--import', 'tsx', join('cli', 'flowcast.ts'), 'serve', '--config', configFile],
       { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const fc = new FlowcastProcess(child, configDir);
