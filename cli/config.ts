@@ -56,14 +56,14 @@ export const configSchema = z.strictObject({
        * Unset: one per core less one for receiving, at least one.
        */
       workers: z.number().int().min(1).max(256).optional(),
-      /** Datagrams waiting for each decode worker; beyond this they are dropped and counted. */
+      /** Datagrams waiting to be decoded (shared by the workers); beyond this they are dropped and counted. */
       queueSize: z
         .number()
         .int()
         .min(16)
         .max(1 << 20)
         .default(65_536),
-      /** Bytes of datagrams waiting for each decode worker (MiB); beyond this they are dropped and counted. */
+      /** Bytes of datagrams waiting to be decoded (MiB, shared by the workers); beyond this they are dropped and counted. */
       queueMaxMegabytes: z.number().int().min(1).max(4096).default(64),
       /** Socket receive buffer to ask the kernel for (bytes); the kernel caps it at net.core.rmem_max. */
       receiveBuffer: z

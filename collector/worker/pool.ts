@@ -31,9 +31,9 @@ import type { DropCounts, FromWorker, Op, StopAnswer, ToWorker, WorkerSetup } fr
 
 export interface DecodePoolOptions {
   workers: number;
-  /** Datagrams waiting for one worker at most (in flight and in its queue). */
+  /** Datagrams waiting over all workers at most (in flight and in their queues); each gets 1/workers. */
   queueSize: number;
-  /** Bytes of datagrams waiting for one worker at most. */
+  /** Bytes of datagrams waiting over all workers at most; each gets 1/workers. */
   queueMaxBytes: number;
   /** How often due rollup windows are collected from the workers (ms). */
   flushEveryMs: number;
@@ -115,6 +115,9 @@ export class DecodePool implements DatagramRoute {
   /** templates.json's document per worker, until the workers have started with it. */
   private restored: unknown[] = [];
   private readonly intervalMs: number;
+  /** What may wait for one worker: datagrams and bytes. */
+  private readonly shareSize: number;
+  private readonly shareBytes: number;
   private overviewCache: (Overview & { recent: number; at: number }) | undefined;
   private overviewRefresh: Promise<Overview> | undefined;
 
@@ -127,6 +130,8 @@ export class DecodePool implements DatagramRoute {
     const take = (size: number) =>
       size === BATCH_BYTES && this.spare.length > 0 ? this.spare.pop()! : Buffer.allocUnsafeSlow(size).buffer;
     this.slots = Array.from({ length: options.workers }, (_, i) => new Slot(i, take));
+    this.shareSize = Math.max(1, Math.ceil(options.queueSize / options.workers));
+    this.shareBytes = Math.max(BATCH_BYTES, Math.ceil(options.queueMaxBytes / options.workers));
     this.intervalMs = options.setup.config.storage.rollupInterval * 1000;
     const pool = this;
     new Counter({
@@ -216,8 +221,8 @@ export class DecodePool implements DatagramRoute {
     const length = d.payload.length;
     if (
       s.worker === undefined ||
-      s.inflightCount + s.writer.count + s.queue[0] >= this.options.queueSize ||
-      s.inflightBytes + s.writer.payloadBytes + s.queue[1] + length > this.options.queueMaxBytes
+      s.inflightCount + s.writer.count + s.queue[0] >= this.shareSize ||
+      s.inflightBytes + s.writer.payloadBytes + s.queue[1] + length > this.shareBytes
     ) {
       this.droppedHere++;
       this.countDrop(s, d);

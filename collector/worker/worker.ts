@@ -76,8 +76,8 @@ const detection = buildDetection(config.detection, {
 
 const loop: DecodeLoop = new DecodeLoop(
   {
-    queueSize: c.queueSize,
-    queueMaxBytes: c.queueMaxMegabytes * MIB,
+    queueSize: share(c.queueSize, 16),
+    queueMaxBytes: share(c.queueMaxMegabytes * MIB, MIB),
     state: {
       templateLifetimeMs: c.templateLifetime * 1000,
       maxTemplatesPerExporter: c.maxTemplatesPerExporter,
@@ -157,11 +157,14 @@ port.on('message', (m: ToWorker) => {
   if (m.t === 'batch') {
     let count = 0;
     let payloadBytes = 0;
-    readBatch(m.buffer, m.used, (payload, address, sourcePort, receivedAt) => {
+    // One copy of the whole batch (a memcpy), so that its buffer goes back to the receiving thread
+    // for reuse at once; the queued datagrams are views into the copy. A copy per datagram
+    // (Buffer.from) cost 3 µs each at 20,000 datagrams/s, a tenth of the worker's time.
+    const copy = m.buffer.slice(0, m.used);
+    readBatch(copy, m.used, (payload, address, sourcePort, receivedAt) => {
       count++;
       payloadBytes += payload.length;
-      // A copy: the batch buffer goes back to the receiving thread for reuse right away.
-      loop.push({ payload: Buffer.from(payload), address, port: sourcePort, receivedAt });
+      loop.push({ payload, address, port: sourcePort, receivedAt });
     });
     if (m.drops !== undefined)
       for (const [address, version, n] of m.drops) loop.countDropped(address, version, n);
