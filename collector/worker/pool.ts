@@ -115,6 +115,7 @@ export class DecodePool implements DatagramRoute {
   /** templates.json's document per worker, until the workers have started with it. */
   private restored: unknown[] = [];
   private readonly intervalMs: number;
+  private readonly heapLimitMb: number;
   /** What may wait for one worker: datagrams and bytes. */
   private readonly shareSize: number;
   private readonly shareBytes: number;
@@ -133,6 +134,12 @@ export class DecodePool implements DatagramRoute {
     this.shareSize = Math.max(1, Math.ceil(options.queueSize / options.workers));
     this.shareBytes = Math.max(BATCH_BYTES, Math.ceil(options.queueMaxBytes / options.workers));
     this.intervalMs = options.setup.config.storage.rollupInterval * 1000;
+    // What a worker holds is bounded (its share of the state budget, its rollup windows, the
+    // detectors' sketches): twice its share of the budget plus 384 MiB leaves room for all of it
+    // and for garbage, and makes the engine collect before a flood's garbage grows the process
+    // past a gigabyte. A worker that still reaches it dies alone and is started again.
+    const c = options.setup.config.collector;
+    this.heapLimitMb = Math.max(512, Math.ceil((2 * c.stateMemoryMegabytes) / options.workers) + 384);
     const pool = this;
     new Counter({
       name: 'flowcast_worker_restarts_total',
@@ -385,6 +392,7 @@ export class DecodePool implements DatagramRoute {
     const worker = startWorker(import.meta.url, './worker', {
       name: `flowcast-decode-${s.index}`,
       workerData: setup,
+      resourceLimits: { maxOldGenerationSizeMb: this.heapLimitMb },
     });
     s.worker = worker;
     s.ready = false;
