@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { analyticsSchema } from '../analytics/jobs/config.js';
 import { ABSTRACT_TYPES } from '../collector/decode/ie/types.js';
-import { detectionSchema } from './detection-config.js';
+import { cidr, detectionSchema } from './detection-config.js';
 
 /*
  * Every number has a maximum the machine can honour, so that `check-config` refuses what `serve`
@@ -26,15 +26,6 @@ const samplingRate = z
   .max(2 ** 32);
 
 /** An IPv4 or IPv6 network in CIDR notation (a bare address is a /32 or /128). */
-const cidr = z.string().refine((s) => {
-  const [net, bits, ...rest] = s.split('/');
-  const family = isIP(net ?? '');
-  if (family === 0 || rest.length > 0) return false;
-  if (bits === undefined) return true;
-  const n = Number(bits);
-  return /^\d{1,3}$/.test(bits) && n <= (family === 4 ? 32 : 128);
-}, 'must be an IPv4 or IPv6 network such as 192.0.2.0/24 or 2001:db8::/32');
-
 const exporterSchema = z.strictObject({
   /** Rate used when the exporter states none. */
   samplingRate: samplingRate.optional(),

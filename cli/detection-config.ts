@@ -11,9 +11,9 @@ import { AlertmanagerSink } from '../collector/detect/alerts/alertmanager.js';
 import { CommandSink } from '../collector/detect/alerts/command.js';
 import type { AlertSink } from '../collector/detect/alerts/sink.js';
 import { WebhookSink } from '../collector/detect/alerts/webhook.js';
-import { parsePrefix } from '../collector/detect/cidr.js';
 import type { Thresholds } from '../collector/detect/detector.js';
 import { DetectionService } from '../collector/detect/service.js';
+import { parsePrefix } from '../common/cidr.js';
 import type { Point } from '../storage/store.js';
 
 const rate = z.number().positive();
@@ -30,7 +30,8 @@ const thresholdsSchema = z.strictObject({
   amplificationPps: rate.optional(),
 });
 
-const cidr = z.string().refine((s) => parsePrefix(s) !== undefined, {
+/** A CIDR prefix or a single address (common/cidr.ts): host groups and collector.allowedExporters. */
+export const cidr = z.string().refine((s) => parsePrefix(s) !== undefined, {
   message: 'not a CIDR prefix (a.b.c.d/n, x:y::/n or a single address)',
 });
 

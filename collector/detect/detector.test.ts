@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parsePrefix } from '../../common/cidr.js';
 import { FlowRecord } from '../decode/flow.js';
-import { parsePrefix } from './cidr.js';
 import { DEFAULT_DETECTOR_OPTIONS, Detector, type DetectorOptions } from './detector.js';
 
 const T0 = 1_700_000_000_000;

@@ -18,9 +18,10 @@
  *   forgotten first.
  * Worst case in bytes: see `memoryBytes()` and docs/detection.md.
  */
+
+import { ipv6ToBigInt, type Prefix, prefixHolds } from '../../common/cidr.js';
 import type { DecodedRecord } from '../decode/flow.js';
 import { SpaceSaving } from '../rollup/space-saving.js';
-import { ipv6ToBigInt, type Prefix, prefixHolds } from './cidr.js';
 import { HllBank, hash2, hash32, hashText } from './hyperloglog.js';
 
 /** Static limits of a host group, per destination host; undefined: not checked. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ipv4ToNumber, ipv6ToBigInt, parsePrefix, prefixHolds } from '../../common/cidr.js';
 import { prng } from '../../test/support/random.js';
 import { SpaceSaving } from '../rollup/space-saving.js';
-import { ipv4ToNumber, ipv6ToBigInt, parsePrefix, prefixHolds } from './cidr.js';
 import { HllBank, hash2, hash32, hashText } from './hyperloglog.js';
 
 describe('HllBank', () => {

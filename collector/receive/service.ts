@@ -9,6 +9,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
+import { parsePrefix } from '../../common/cidr.js';
 import { InternalErrors } from '../../common/internal-errors.js';
 import type { Logger } from '../../common/logger.js';
 import { RateLimitedLog } from '../../common/logger.js';
@@ -53,10 +54,12 @@ const MAX_LOGGED_NETWORKS = 1024;
 export function allowList(cidrs: readonly string[]): BlockList | undefined {
   if (cidrs.length === 0) return undefined;
   const list = new BlockList();
-  for (const cidr of cidrs) {
-    const [net, bits] = cidr.split('/');
-    const type = isIPv6(net ?? '') ? 'ipv6' : 'ipv4';
-    list.addSubnet(net!, bits === undefined ? (type === 'ipv6' ? 128 : 32) : Number(bits), type);
+  for (const text of cidrs) {
+    const prefix = parsePrefix(text);
+    if (prefix === undefined) throw new RangeError(`not a CIDR prefix: ${text}`);
+    const slash = text.indexOf('/');
+    const address = slash < 0 ? text : text.slice(0, slash);
+    list.addSubnet(address, prefix.bits, prefix.family === 4 ? 'ipv4' : 'ipv6');
   }
   return list;
 }

@@ -1,6 +1,8 @@
 /**
- * CIDR prefixes for host groups, matched at detection time (once per candidate address and tick,
- * never per record). IPv4 prefixes compare as 32-bit integers, IPv6 ones as bigints.
+ * CIDR prefixes, one parser for all of flowcast: the configuration's checks, the collector's
+ * allow-list of exporter networks, and the host groups matched at detection time (once per
+ * candidate address and tick, never per record). IPv4 prefixes compare as 32-bit integers, IPv6
+ * ones as bigints.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 
