@@ -14,7 +14,7 @@ import { encodeV5, type FieldSpec, ipfixMessage, v9Datagram } from '../../test/s
 import { DecodeLoop, type DecodeLoopConfig, type RecordSink } from '../decode/decode-loop.js';
 import type { DecodedRecord, FlowRecord } from '../decode/flow.js';
 import { ElementRegistry } from '../decode/ie/registry.js';
-import { registerDecodeMetrics } from './metrics.js';
+import { registerDecodeMetrics } from '../decode/metrics.js';
 import { Collector, type CollectorConfig } from './service.js';
 
 const silent = pino({ level: 'silent' });
