@@ -135,11 +135,11 @@ export class DecodePool implements DatagramRoute {
     this.shareBytes = Math.max(BATCH_BYTES, Math.ceil(options.queueMaxBytes / options.workers));
     this.intervalMs = options.setup.config.storage.rollupInterval * 1000;
     // What a worker holds is bounded (its share of the state budget, its rollup windows, the
-    // detectors' sketches): twice its share of the budget plus 384 MiB leaves room for all of it
+    // detectors' sketches): twice its share of the budget plus 256 MiB leaves room for all of it
     // and for garbage, and makes the engine collect before a flood's garbage grows the process
     // past a gigabyte. A worker that still reaches it dies alone and is started again.
     const c = options.setup.config.collector;
-    this.heapLimitMb = Math.max(512, Math.ceil((2 * c.stateMemoryMegabytes) / options.workers) + 384);
+    this.heapLimitMb = Math.max(512, Math.ceil((2 * c.stateMemoryMegabytes) / options.workers) + 256);
     const pool = this;
     new Counter({
       name: 'flowcast_worker_restarts_total',
