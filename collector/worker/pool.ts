@@ -54,6 +54,9 @@ export interface DecodePoolDeps {
 const REQUEST_TIMEOUT_MS = 30_000;
 /** How old the exporter overview health reads may be (ms). */
 const OVERVIEW_MAX_AGE_MS = 1000;
+/** Waits before starting a worker again that died within RESTART_MAX_DELAY_MS of its start (ms). */
+const RESTART_MIN_DELAY_MS = 1000;
+const RESTART_MAX_DELAY_MS = 30_000;
 /** Spare batch buffers kept for reuse. */
 const SPARE_BUFFERS = 64;
 /** Exporters whose drops on this thread are passed to their worker with one batch. */
@@ -81,6 +84,9 @@ class Slot {
   readonly requests = new Map<number, Pending>();
   /** The templates last persisted for this worker's exporters (one JSON text each). */
   parts: string[] = [];
+  startedAt = 0;
+  /** Wait before the next start after a worker died young (doubles up to RESTART_MAX_DELAY_MS). */
+  restartDelayMs = 0;
 
   constructor(
     readonly index: number,
@@ -396,6 +402,7 @@ export class DecodePool implements DatagramRoute {
     });
     s.worker = worker;
     s.ready = false;
+    s.startedAt = Date.now();
     return new Promise((resolve) => {
       worker.on('message', (m: FromWorker) => {
         try {
@@ -429,10 +436,21 @@ export class DecodePool implements DatagramRoute {
         );
         // Intervals before the current one may already be written for this worker's exporters:
         // the new worker starts at the current one so that it never writes over them.
-        const now = Date.now();
-        const current = Math.floor(now / this.intervalMs) * this.intervalMs;
-        const doc = { format: 1, exporters: s.parts.map((p) => JSON.parse(p) as unknown) };
-        void this.spawn(s, doc, Math.max(current, this.resumeAt ?? current));
+        // One that dies young again and again (a bug met by every datagram of an exporter) is
+        // started again after a growing wait, not in a tight loop.
+        s.restartDelayMs =
+          Date.now() - s.startedAt < RESTART_MAX_DELAY_MS
+            ? Math.min(RESTART_MAX_DELAY_MS, Math.max(RESTART_MIN_DELAY_MS, 2 * s.restartDelayMs))
+            : 0;
+        const restart = () => {
+          if (this.stopping) return;
+          const now = Date.now();
+          const current = Math.floor(now / this.intervalMs) * this.intervalMs;
+          const doc = { format: 1, exporters: s.parts.map((p) => JSON.parse(p) as unknown) };
+          void this.spawn(s, doc, Math.max(current, this.resumeAt ?? current));
+        };
+        if (s.restartDelayMs === 0) restart();
+        else setTimeout(restart, s.restartDelayMs).unref();
       });
     });
   }
