@@ -17,13 +17,14 @@
  * The recording's flows carry their capture times (2024), so flowcast's rollup adds them to its
  * current window and counts them late: the same work per record as timely flows.
  *
- * `--profile` loads bench/ingest/cpu-profiler.ts into flowcast and prints, per rate, the functions
- * with the most self time while it received (profiling slows it: its loss and CPU figures are then
- * not comparable).
+ * `--profile` starts flowcast with FLOWCAST_CPU_PROFILE_DIR (common/profiler.ts) and prints, per
+ * rate and thread (the receiving main thread, each decode worker), the functions with the most
+ * self time while it received (profiling slows it: its loss and CPU figures are then not
+ * comparable).
  *
  * Not part of `npm test`: a run takes a few minutes and its figures depend on the machine.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -106,15 +107,28 @@ async function drained(pid: number, ports: readonly number[]): Promise<void> {
   }
 }
 
-/** Stops flowcast's profile (second SIGUSR2) and summarises it once written (at most 10 s). */
-async function stopProfile(pid: number, file: string): Promise<string[]> {
+/**
+ * Stops flowcast's profiles (second SIGUSR2: every thread writes its own) and summarises each
+ * thread's once written (at most 10 s).
+ */
+async function stopProfile(pid: number, dir: string): Promise<string[]> {
   process.kill(pid, 'SIGUSR2');
-  for (let waited = 0; waited < 10_000; waited += 100) {
-    await sleep(100);
+  const lines: string[] = [];
+  for (let waited = 0; waited < 10_000; waited += 250) {
+    await sleep(250);
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).sort();
+    // The main thread and at least one decode worker, each complete.
+    if (!files.some((f) => f.startsWith('flowcast-main')) || !files.some((f) => f.includes('decode')))
+      continue;
     try {
-      return await topFunctions(file);
+      lines.length = 0;
+      for (const f of files) {
+        lines.push(`${f.replace(/^flowcast-|-\d+\.cpuprofile$/g, '')} thread:`);
+        for (const line of await topFunctions(join(dir, f))) lines.push(`  ${line}`);
+      }
+      return lines;
     } catch {
-      // not written (completely) yet
+      // not written completely yet
     }
   }
   return ['no profile was written'];
@@ -123,20 +137,20 @@ async function stopProfile(pid: number, file: string): Promise<string[]> {
 async function measure(receiver: Receiver, rate: number, sender: string, streamFile: string): Promise<Row> {
   const work = await mkdtemp(join(tmpdir(), 'flowcast-ingest-run-'));
   try {
-    const profileFile =
-      values.profile && receiver === flowcast ? join(work, 'flowcast.cpuprofile') : undefined;
-    const running = await receiver.start(work, profileFile);
+    const profileDir = values.profile && receiver === flowcast ? join(work, 'profiles') : undefined;
+    if (profileDir !== undefined) await mkdir(profileDir);
+    const running = await receiver.start(work, profileDir);
     try {
       await sleep(500); // let start-up work (compilation, first timers) settle before the CPU count
       await running.beforeSend();
       const cpuBefore = cpuSeconds(running.pid) ?? 0;
-      if (profileFile !== undefined) process.kill(running.pid, 'SIGUSR2');
+      if (profileDir !== undefined) process.kill(running.pid, 'SIGUSR2');
       const started = performance.now();
       const sent = await send(sender, streamFile, running.port, rate, seconds, templateIntervalMs);
       await drained(running.pid, running.ports);
       const cpu = (cpuSeconds(running.pid) ?? cpuBefore) - cpuBefore;
       const wall = (performance.now() - started) / 1000;
-      const profile = profileFile === undefined ? undefined : await stopProfile(running.pid, profileFile);
+      const profile = profileDir === undefined ? undefined : await stopProfile(running.pid, profileDir);
       const counts = await running.finish();
       const lost =
         counts.records !== undefined

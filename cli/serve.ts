@@ -14,6 +14,7 @@ import { Collector } from '../collector/receive/service.js';
 import { aggregatedMetrics, DecodePool } from '../collector/worker/pool.js';
 import { InternalErrors, registerInternalErrorMetrics } from '../common/internal-errors.js';
 import type { LogFormat, Logger } from '../common/logger.js';
+import { installProfiler } from '../common/profiler.js';
 import { EmbeddedStore } from '../storage/embedded/embedded-store.js';
 import { InfluxStore } from '../storage/influx/influx-store.js';
 import { registerStoreMetrics } from '../storage/metrics.js';
@@ -81,6 +82,7 @@ export function buildService(config: Config, log: Logger): Service {
 
   const internalErrors = new InternalErrors(log.child({ component: 'guard' }));
   registerInternalErrorMetrics(metrics, internalErrors);
+  installProfiler('main', (err) => internalErrors.report('profiler', err));
   const store = buildStore(config, dataDir, log);
   registerStoreMetrics(metrics, store);
 

@@ -15,7 +15,6 @@ import { createSocket } from 'node:dgram';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { udpSocketDrops } from '../../collector/receive/socket-drops.js';
 import { FlowcastProcess } from '../../test/support/flowcast-process.js';
@@ -60,10 +59,10 @@ export interface Receiver {
   /** Whether it can run here; a reason when not. */
   unavailable(): string | undefined;
   /**
-   * Starts it; with `profileFile` (flowcast only) SIGUSR2 then starts and stops a CPU profile that is
-   * written to that file.
+   * Starts it; with `profileDir` (flowcast only) SIGUSR2 then starts and stops a CPU profile of
+   * every thread, written to that folder.
    */
-  start(workDir: string, profileFile?: string): Promise<RunningReceiver>;
+  start(workDir: string, profileDir?: string): Promise<RunningReceiver>;
 }
 
 /** Datagrams dropped by the kernel at `pid`'s sockets on `ports`. */
@@ -76,8 +75,6 @@ export function waitingBytes(pid: number, ports: readonly number[]): number | un
   return udpSocketDrops({ pid, ports })?.reduce((n, s) => n + s.receiveQueue, 0);
 }
 
-const PROFILER = pathToFileURL(resolve(import.meta.dirname, 'cpu-profiler.ts')).href;
-
 function restore(name: string, value: string | undefined): void {
   if (value === undefined) delete process.env[name];
   else process.env[name] = value;
@@ -86,20 +83,15 @@ function restore(name: string, value: string | undefined): void {
 export const flowcast: Receiver = {
   name: 'flowcast',
   unavailable: () => undefined,
-  async start(workDir, profileFile) {
-    // The child inherits this process's environment at spawn: NODE_OPTIONS is set only around it
-    // (tsx first, so that the profiler hook, TypeScript too, loads).
-    const saved = { options: process.env['NODE_OPTIONS'], file: process.env['BENCH_INGEST_PROFILE'] };
-    if (profileFile !== undefined) {
-      process.env['NODE_OPTIONS'] = `${saved.options ?? ''} --import tsx --import ${PROFILER}`.trim();
-      process.env['BENCH_INGEST_PROFILE'] = profileFile;
-    }
+  async start(workDir, profileDir) {
+    // The child inherits this process's environment at spawn: the variable is set only around it.
+    const saved = process.env['FLOWCAST_CPU_PROFILE_DIR'];
+    if (profileDir !== undefined) process.env['FLOWCAST_CPU_PROFILE_DIR'] = profileDir;
     let fc: FlowcastProcess;
     try {
       fc = await FlowcastProcess.start({ dataDir: join(workDir, 'data'), rollupInterval: 60 });
     } finally {
-      restore('NODE_OPTIONS', saved.options);
-      restore('BENCH_INGEST_PROFILE', saved.file);
+      restore('FLOWCAST_CPU_PROFILE_DIR', saved);
     }
     const ports = [fc.netflowPort, fc.ipfixPort];
     return {

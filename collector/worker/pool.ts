@@ -57,6 +57,8 @@ const OVERVIEW_MAX_AGE_MS = 1000;
 /** Waits before starting a worker again that died within RESTART_MAX_DELAY_MS of its start (ms). */
 const RESTART_MIN_DELAY_MS = 1000;
 const RESTART_MAX_DELAY_MS = 30_000;
+/** How long a batch may wait for more datagrams before it goes to its worker (ms). */
+const SEND_DELAY_MS = 2;
 /** Spare batch buffers kept for reuse. */
 const SPARE_BUFFERS = 64;
 /** Exporters whose drops on this thread are passed to their worker with one batch. */
@@ -248,10 +250,16 @@ export class DecodePool implements DatagramRoute {
     return true;
   }
 
+  /**
+   * Batches leave SEND_DELAY_MS after their first datagram (or when full). Sent at the end of each
+   * turn of the event loop instead, they held one or two datagrams at 20,000 a second (datagrams
+   * arrive spread out, a turn each), and the messages and their acknowledgements took a quarter of
+   * the receiving thread's time and a tenth of the worker's.
+   */
   private scheduleSend(): void {
     if (this.sendScheduled) return;
     this.sendScheduled = true;
-    setImmediate(this.sendAll);
+    setTimeout(this.sendAll, SEND_DELAY_MS);
   }
 
   /** Decodes everything handed on so far, in every worker. */

@@ -11,6 +11,7 @@ import { Registry } from 'prom-client';
 import { buildDetection } from '../../cli/detection-config.js';
 import { InternalErrors, registerInternalErrorMetrics } from '../../common/internal-errors.js';
 import { createLogger } from '../../common/logger.js';
+import { installProfiler } from '../../common/profiler.js';
 import type { Point } from '../../storage/store.js';
 import { DecodeLoop } from '../decode/decode-loop.js';
 import type { DecodedRecord } from '../decode/flow.js';
@@ -37,6 +38,7 @@ const log = createLogger(config.log.level, setup.logFormat).child({ worker: inde
 const metrics = new Registry();
 const internalErrors = new InternalErrors(log.child({ component: 'guard' }));
 registerInternalErrorMetrics(metrics, internalErrors);
+installProfiler(`decode-${index}`, (err) => internalErrors.report('profiler', err));
 
 /** Each worker holds 1/count of the exporters, so it gets that share of the table and budget. */
 const share = (n: number, min: number) => Math.max(min, Math.ceil(n / count));

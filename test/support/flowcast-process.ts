@@ -185,7 +185,8 @@ export class FlowcastProcess {
     await writeFile(configFile, JSON.stringify(sections));
     const env: NodeJS.ProcessEnv = {};
     for (const [key, value] of Object.entries(process.env)) {
-      if (!key.startsWith('FLOWCAST_')) env[key] = value;
+      // The test decides flowcast's configuration; profiling (common/profiler.ts) passes through.
+      if (!key.startsWith('FLOWCAST_') || key === 'FLOWCAST_CPU_PROFILE_DIR') env[key] = value;
     }
     Object.assign(env, {
       FLOWCAST_NETFLOW_PORT: '0',
