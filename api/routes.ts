@@ -4,7 +4,7 @@
  * the handler runs, and its answer is what its response schema documents.
  */
 import type { JobStatus } from '../analytics/job-status.js';
-import type { CollectorView, ExporterSummary } from '../collector/decode/view.js';
+import { byRecency, type CollectorView, type ExporterSummary } from '../collector/decode/view.js';
 import { iso } from '../common/iso.js';
 import type { Row } from '../storage/store.js';
 import type { Cell } from './csv.js';
@@ -284,9 +284,7 @@ export const ROUTES: readonly JsonRoute[] = [
             lastSeen: iso(e.lastSeen),
           }),
         );
-      const merged = [...live, ...stored].sort(
-        (a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || a.address.localeCompare(b.address),
-      );
+      const merged = [...live, ...stored].sort(byRecency);
       const exporters = await withoutLiveStored(
         merged,
         limit,

@@ -8,6 +8,17 @@
 import { iso } from '../../common/iso.js';
 import type { DecodeErrorReason, ExporterState, FlowState } from './state.js';
 
+/**
+ * The order of exporter lists: the most recently seen first (ISO times compare as text; never
+ * seen last), then by address. The API, the view of one worker and the merge over workers share it.
+ */
+export function byRecency(
+  a: { address: string; lastSeen: string | null },
+  b: { address: string; lastSeen: string | null },
+): number {
+  return (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || a.address.localeCompare(b.address);
+}
+
 /** One exporter in a list: its counters since the collector started, templates and sampling. */
 export interface ExporterSummary {
   address: string;
@@ -217,9 +228,10 @@ function templates(state: FlowState, e: ExporterState, limit: number): ExporterT
 function mostRecent(state: FlowState, limit: number): ExporterSummary[] {
   const keyed = [...state.exporters.values()].map((e) => ({
     e,
-    seen: e.lastSeen > 0 ? iso(e.lastSeen) : '',
+    address: e.address,
+    lastSeen: e.lastSeen > 0 ? iso(e.lastSeen) : null,
   }));
-  keyed.sort((a, b) => b.seen.localeCompare(a.seen) || a.e.address.localeCompare(b.e.address));
+  keyed.sort(byRecency);
   return keyed.slice(0, limit).map(({ e }) => summary(e));
 }
 

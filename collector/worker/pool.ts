@@ -22,7 +22,7 @@ import type { InternalErrors } from '../../common/internal-errors.js';
 import type { Logger } from '../../common/logger.js';
 import { startWorker } from '../../common/worker.js';
 import type { Point } from '../../storage/store.js';
-import type { CollectorView } from '../decode/view.js';
+import { byRecency, type CollectorView } from '../decode/view.js';
 import type { ReceivedDatagram } from '../receive/queue.js';
 import type { DatagramRoute } from '../receive/service.js';
 import { BATCH_BYTES, BatchWriter } from './batch.js';
@@ -291,9 +291,7 @@ export class DecodePool implements DatagramRoute {
       const lists = await this.viewAll<Awaited<ReturnType<CollectorView['exporters']>>>('exporters', [limit]);
       return lists
         .flat()
-        .sort(
-          (a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || a.address.localeCompare(b.address),
-        )
+        .sort(byRecency)
         .slice(0, limit ?? Number.POSITIVE_INFINITY);
     },
     // Health asks for this on every probe: it is answered from the last merge, refreshed in the
