@@ -26,12 +26,12 @@ import { prng } from './support/random.js';
 import { type CliResult, runFlowcast } from './support/run-cli.js';
 
 /**
- * Health answers within this (ms) whatever arrives. The goal is 100 ms, measured by `npm run
- * survive` on a quiet machine; here other test files share the two cores, and a wall-clock bound
- * that tight would fail on their load, not on flowcast. The stalls these tests were written for
- * lasted seconds (2 to 6.5 s), which this still catches.
+ * Health answers within this (ms) whatever arrives: the issue's bound. Decoding runs in worker
+ * threads, so the thread that answers only receives; measured here 10 to 20 ms at worst while the
+ * attacks run. These tests run alone, after the others (vitest.config.ts), so the two cores are
+ * flowcast's.
  */
-const HEALTH_LIMIT_MS = 500;
+const HEALTH_LIMIT_MS = 100;
 const MiB = 1024 * 1024;
 
 let work = '';
@@ -439,6 +439,9 @@ describe('issue 7: flowcast serve under attack', () => {
       await exporter.send([template], fc.ipfixPort);
       await sleep(2500);
       const seen = await watch.stop();
+      process.stderr.write(
+        `item 4: health worst ${seen.worstMs.toFixed(0)} ms, p99 ${seen.p99Ms.toFixed(0)} ms over ${seen.samples} probes\n`,
+      );
       expect(fc.running, fc.output()).toBe(true);
       expect.soft(seen.failures).toBe(0);
       expect
@@ -494,6 +497,9 @@ describe('issue 7: flowcast serve under attack', () => {
     );
     await sleep(1000);
     const seen = await watch.stop();
+    process.stderr.write(
+      `item 6: health worst ${seen.worstMs.toFixed(0)} ms, p99 ${seen.p99Ms.toFixed(0)} ms over ${seen.samples} probes\n`,
+    );
     expect(sent).toBe(15_000);
     expect(fc.running, fc.output()).toBe(true);
     const text = await fc.metricsText();
