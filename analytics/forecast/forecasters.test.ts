@@ -32,6 +32,17 @@ describe('periods', () => {
     const y = Float64Array.from({ length: 283 * 20 }, (_, t) => 10 + Math.sin((2 * Math.PI * t) / 283));
     expect(detectPeriods(y, 288)).toEqual([283, 7 * 283]);
   });
+
+  it('takes the weekly period from its own peak when the daily one is fractional', () => {
+    // A day of 282.6 samples: the week is 1,978.2, so 1,978; seven times the nearest whole day
+    // (283) would be 1,981, a quarter of an hour off after one week.
+    const day = 282.6;
+    const y = Float64Array.from(
+      { length: 5 * 7 * 283 },
+      (_, t) => (10 + 5 * Math.sin((2 * Math.PI * t) / day)) * (Math.floor(t / day) % 7 >= 5 ? 0.8 : 1),
+    );
+    expect(detectPeriods(y, 288)).toEqual([283, 1978]);
+  });
 });
 
 describe('engine', () => {
