@@ -100,7 +100,7 @@ function jobsSuite(name: string, open: () => Promise<{ store: Store; cleanup: ()
       const rows = await store.rows('forecast', { from: END, to: END + STEP });
       const row = rows.find((r) => r['series'] === `traffic/${A}/1/in`)!;
       expect(row['model']).toBe('auto');
-      expect(['holt_winters', 'regression', 'seasonal_naive']).toContain(
+      expect(['decomposition', 'holt_winters', 'regression', 'seasonal_naive']).toContain(
         String(row['chosenModel']).split('+')[0],
       );
       const total = await store.forecasts({ series: `traffic/${A}/total/out` });
