@@ -43,8 +43,12 @@ export interface ForecastOutput {
   readonly start?: number;
   readonly stepMs?: number;
   readonly yhat?: Float64Array;
+  /** The 95 % band. */
   readonly lower?: Float64Array;
   readonly upper?: Float64Array;
+  /** The 80 % band. */
+  readonly lower80?: Float64Array;
+  readonly upper80?: Float64Array;
   readonly error?: string;
 }
 
@@ -137,6 +141,8 @@ export async function runForecast(task: ForecastTask): Promise<ForecastOutput[]>
         yhat: fc.yhat,
         lower: fc.lower95,
         upper: fc.upper95,
+        lower80: fc.lower80,
+        upper80: fc.upper80,
       });
     } catch (err) {
       out.push({ key: s.key, error: (err as Error).message });
