@@ -106,7 +106,7 @@ function fixture(): Point[] {
         'forecast',
         NOW + i * HOUR,
         { series: `traffic/${A}/1/in`, model: 'linear' },
-        { yhat: 100 + i, lower: 90 + i, upper: 110 + i },
+        { yhat: 100 + i, lower: 90 + i, upper: 110 + i, lower80: 95 + i, upper80: 105 + i },
       ),
     );
   }
@@ -118,8 +118,12 @@ function fixture(): Point[] {
       { yhat: 1, lower: 0, upper: 2 },
     ),
   );
-  const capacity = (exporter: string, ifIndex: string, direction: string, fields: Record<string, number>) =>
-    point('capacity', NOW - HOUR, { exporter, ifIndex, direction }, fields);
+  const capacity = (
+    exporter: string,
+    ifIndex: string,
+    direction: string,
+    fields: Record<string, number | string>,
+  ) => point('capacity', NOW - HOUR, { exporter, ifIndex, direction }, fields);
   points.push(
     capacity(A, '1', 'in', {
       capacityBps: 1e6,
@@ -127,6 +131,7 @@ function fixture(): Point[] {
       trendBpsPerDay: 1000,
       daysToThreshold: 12.5,
       probCongested: 0.25,
+      threshold: 0.07,
     }),
     capacity(A, '1', 'out', { capacityBps: 1e6, p95Bps: 1e5, trendBpsPerDay: 10, probCongested: 0.01 }),
     capacity(B, '9', 'in', {
@@ -134,7 +139,11 @@ function fixture(): Point[] {
       p95Bps: 9e7,
       trendBpsPerDay: 5e5,
       daysToThreshold: 3,
+      threshold: 0.8,
       probCongested: 0.5,
+      probCongested30d: 0.5,
+      probCongested7d: 0.2,
+      note: 'capacity configured',
     }),
   );
   const anomaly = (time: number, tags: Record<string, string>, message: string) =>
@@ -419,16 +428,23 @@ export function routeSuite(name: string, make: () => Promise<RouteSubject>): voi
         p95Bps: 9e7,
         utilisation: 0.9,
         trendBpsPerDay: 5e5,
+        // 80 % of 100 Mb/s.
+        thresholdPercent: 80,
+        thresholdBps: 8e7,
         daysToThreshold: 3,
         probCongested: 0.5,
+        probCongested7d: 0.2,
+        probCongested30d: 0.5,
+        note: 'capacity configured',
       });
       const byUse = await get(`/api/v1/capacity?${q({ exporter: A, sort: 'utilisation' })}`);
       expect(byUse.json.capacity.map((c: { utilisation: number }) => c.utilisation)).toEqual([0.5, 0.1]);
       const csv = await get(`/api/v1/capacity?${q({ exporter: A })}`, { headers: { accept: 'text/csv' } });
       expect(csv.text.split('\r\n')).toEqual([
-        'time,exporter,ifIndex,ifName,direction,capacityBps,p95Bps,utilisation,trendBpsPerDay,daysToThreshold,probCongested',
-        `${iso(NOW - HOUR)},${A},1,GigabitEthernet0/0/1,in,1000000,500000,0.5,1000,12.5,0.25`,
-        `${iso(NOW - HOUR)},${A},1,GigabitEthernet0/0/1,out,1000000,100000,0.1,10,,0.01`,
+        'time,exporter,ifIndex,ifName,direction,capacityBps,p95Bps,utilisation,trendBpsPerDay,thresholdPercent,thresholdBps,daysToThreshold,probCongested,probCongested7d,probCongested30d,note',
+        // 7 % of 1 Mb/s is 70 kb/s; the second row was stored without a threshold.
+        `${iso(NOW - HOUR)},${A},1,GigabitEthernet0/0/1,in,1000000,500000,0.5,1000,7,70000,12.5,0.25,,,`,
+        `${iso(NOW - HOUR)},${A},1,GigabitEthernet0/0/1,out,1000000,100000,0.1,10,,,,0.01,,,`,
         '',
       ]);
     });
@@ -465,7 +481,18 @@ export function routeSuite(name: string, make: () => Promise<RouteSubject>): voi
           yhat: 100 + i,
           lower: 90 + i,
           upper: 110 + i,
+          lower80: 95 + i,
+          upper80: 105 + i,
         })),
+      });
+      // A point stored without the 80 % band (as before flowcast wrote it) has null bounds.
+      const old = await get(`/api/v1/forecasts?${q({ series: `traffic/${V6}/total/out` })}`);
+      expect(old.json.forecast[0]).toMatchObject({
+        yhat: 1,
+        lower: 0,
+        upper: 2,
+        lower80: null,
+        upper80: null,
       });
       const horizon = await get(`/api/v1/forecasts?${q({ series, horizon: '2h' })}`);
       expect(horizon.json.forecast.map((f: { yhat: number }) => f.yhat)).toEqual([100, 101]);

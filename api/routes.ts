@@ -584,7 +584,7 @@ export const ROUTES: readonly JsonRoute[] = [
     operationId: 'getForecast',
     summary: 'Forecast of one series',
     description:
-      'The stored forecast of a series (yhat with its lower and upper bounds), all of it or over a range; `horizon=7d` means from now to seven days ahead.',
+      'The stored forecast of a series (yhat with its 95 % band, lower and upper, and its 80 % band, lower80 and upper80), all of it or over a range; `horizon=7d` means from now to seven days ahead.',
     tag: 'analytics',
     query: forecastsQuery,
     response: forecastsBody,
@@ -614,10 +614,16 @@ export const ROUTES: readonly JsonRoute[] = [
         ...(from !== undefined && { from }),
         ...(to !== undefined && { to }),
       });
-      const out = samples.slice(0, MAX_POINTS).map((s) => ({ ...s, time: iso(s.time) }));
+      const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
+      const out = samples.slice(0, MAX_POINTS).map((s) => ({
+        ...s,
+        time: iso(s.time),
+        lower80: finiteOrNull(s.lower80),
+        upper80: finiteOrNull(s.upper80),
+      }));
       return {
         body: { series: query.series, forecast: out },
-        table: table(['time', 'yhat', 'lower', 'upper'], out),
+        table: table(['time', 'yhat', 'lower', 'upper', 'lower80', 'upper80'], out),
       };
     },
   }),
@@ -657,7 +663,7 @@ export const ROUTES: readonly JsonRoute[] = [
     operationId: 'getCapacity',
     summary: 'The capacity-planning table',
     description:
-      "The capacity job's latest row per interface and direction: capacity, 95th percentile, trend, days until the threshold and congestion probability; soonest to fill first.",
+      "The capacity job's latest row per interface and direction: capacity, 95th percentile, trend, the planning threshold (per cent and bits per second), days until it is reached, and the probability of congestion within 7 and 30 days; soonest to fill first.",
     tag: 'analytics',
     query: capacityQuery,
     response: capacityBody,
@@ -676,6 +682,7 @@ export const ROUTES: readonly JsonRoute[] = [
         .map((r: Row) => {
           const capacityBps = numberOrNull(r['capacityBps']);
           const p95Bps = numberOrNull(r['p95Bps']);
+          const threshold = numberOrNull(r['threshold']);
           const exporter = String(r['exporter'] ?? '');
           const ifIndex = String(r['ifIndex'] ?? '');
           return {
@@ -689,8 +696,14 @@ export const ROUTES: readonly JsonRoute[] = [
             utilisation:
               capacityBps !== null && capacityBps > 0 && p95Bps !== null ? p95Bps / capacityBps : null,
             trendBpsPerDay: numberOrNull(r['trendBpsPerDay']),
+            // Per cent to four decimals: 100 * 0.07 is 7.000000000000001 in binary floating point.
+            thresholdPercent: threshold === null ? null : Math.round(threshold * 1e6) / 1e4,
+            thresholdBps: threshold === null || capacityBps === null ? null : threshold * capacityBps,
             daysToThreshold: numberOrNull(r['daysToThreshold']),
             probCongested: numberOrNull(r['probCongested']),
+            probCongested7d: numberOrNull(r['probCongested7d']),
+            probCongested30d: numberOrNull(r['probCongested30d']),
+            note: typeof r['note'] === 'string' ? r['note'] : '',
           };
         });
       const sort = query.sort ?? 'daysToThreshold';

@@ -341,7 +341,18 @@ export const protocolsBody = z.object({
 
 export const forecastsBody = z.object({
   series: z.string(),
-  forecast: z.array(z.object({ time: isoTime, yhat: z.number(), lower: z.number(), upper: z.number() })),
+  forecast: z.array(
+    z.object({
+      time: isoTime,
+      yhat: z.number(),
+      lower: z.number().meta({ description: 'Lower bound of the 95 % prediction interval' }),
+      upper: z.number().meta({ description: 'Upper bound of the 95 % prediction interval' }),
+      lower80: z.number().nullable().meta({
+        description: 'Lower bound of the 80 % prediction interval (null on points stored before it was)',
+      }),
+      upper80: z.number().nullable().meta({ description: 'Upper bound of the 80 % prediction interval' }),
+    }),
+  ),
 });
 
 export const seriesBody = z.object({
@@ -366,8 +377,28 @@ export const capacityRow = z
     p95Bps: z.number().nullable(),
     utilisation: z.number().nullable().meta({ description: 'p95Bps / capacityBps' }),
     trendBpsPerDay: z.number().nullable(),
-    daysToThreshold: z.number().nullable(),
-    probCongested: z.number().nullable(),
+    thresholdPercent: z
+      .number()
+      .nullable()
+      .meta({ description: 'The planning threshold this row was computed with, in per cent of capacity' }),
+    thresholdBps: z
+      .number()
+      .nullable()
+      .meta({ description: 'The planning threshold in bits per second (null without capacity)' }),
+    daysToThreshold: z
+      .number()
+      .nullable()
+      .meta({ description: "Days until the forecast's upper 95 % band reaches the threshold" }),
+    probCongested: z.number().nullable().meta({ description: 'Same as probCongested30d' }),
+    probCongested7d: z
+      .number()
+      .nullable()
+      .meta({ description: 'Probability (0..1) of reaching the congested state within 7 days' }),
+    probCongested30d: z
+      .number()
+      .nullable()
+      .meta({ description: 'Probability (0..1) of reaching the congested state within 30 days' }),
+    note: z.string().meta({ description: 'Where the capacity comes from, and why a figure is missing' }),
   })
   .meta({ id: 'CapacityRow' });
 

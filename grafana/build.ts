@@ -355,12 +355,12 @@ function capacityPlanning(): Json {
   l.add('table', {
     title: 'Interfaces by urgency',
     description:
-      'Every interface the capacity job assessed (latest run), the soonest to reach the utilisation threshold first. Days to threshold: when the trend crosses the threshold; congestion probability: from the Markov model of utilisation states; p95: 95th percentile of traffic; trend: growth of traffic per day. Click a row to see that interface.',
+      "Every interface the capacity job assessed (latest run), the soonest to reach the utilisation threshold first. Threshold: the planning threshold the job used, in per cent of capacity; days to threshold: when the forecast's upper 95 % band reaches it (beyond the forecast, the trend); congestion 7 d and 30 d: the probability of reaching the congested state within 7 and 30 days, from the Markov model of utilisation states; p95: 95th percentile of traffic; trend: growth of traffic per day. Click a row to see that interface.",
     w: 24,
     h: 10,
     targets: [
       tableTarget(
-        `SELECT last("daysToThreshold") AS "days to threshold", last("probCongested") AS "congestion probability", last("p95Bps") AS "p95", last("trendBpsPerDay") AS "trend per day", last("capacityBps") AS "capacity" FROM "capacity" WHERE ${EXPORTER} AND $timeFilter GROUP BY "exporter", "ifIndex", "direction"`,
+        `SELECT last("daysToThreshold") AS "days to threshold", last("probCongested7d") AS "congestion 7 d", last("probCongested30d") AS "congestion 30 d", last("p95Bps") AS "p95", last("trendBpsPerDay") AS "trend per day", last("capacityBps") AS "capacity", last("threshold") AS "threshold" FROM "capacity" WHERE ${EXPORTER} AND $timeFilter GROUP BY "exporter", "ifIndex", "direction"`,
       ),
     ],
     fieldConfig: {
@@ -381,10 +381,10 @@ function capacityPlanning(): Json {
             { id: 'decimals', value: 0 },
           ],
         },
-        {
-          matcher: { id: 'byName', options: 'congestion probability' },
+        ...['congestion 7 d', 'congestion 30 d', 'threshold'].map((name) => ({
+          matcher: { id: 'byName', options: name },
           properties: [{ id: 'unit', value: 'percentunit' }],
-        },
+        })),
         { matcher: { id: 'byName', options: 'p95' }, properties: [{ id: 'unit', value: 'bps' }] },
         { matcher: { id: 'byName', options: 'trend per day' }, properties: [{ id: 'unit', value: 'bps' }] },
         { matcher: { id: 'byName', options: 'capacity' }, properties: [{ id: 'unit', value: 'bps' }] },
@@ -401,7 +401,7 @@ function capacityPlanning(): Json {
   l.timeseries({
     title: 'Interface $ifindex: traffic, forecast and capacity',
     description:
-      'Measured bits per second in and out, the forecast with its prediction interval (lower and upper), the interface capacity and the utilisation threshold ($threshold % of capacity). The time range reaches into the future so that the forecast shows.',
+      'Measured bits per second in and out, the forecast with its 80 % and 95 % prediction intervals (the truth should fall outside the 80 % band about one time in five, outside the 95 % one about one in twenty), the interface capacity and the utilisation threshold ($threshold % of capacity). The time range reaches into the future so that the forecast shows.',
     w: 24,
     h: 11,
     unit: 'bps',
@@ -410,7 +410,7 @@ function capacityPlanning(): Json {
         alias: '$tag_ifName $tag_direction measured',
       }),
       influxTarget(
-        'SELECT mean("yhat") AS "forecast", mean("lower") AS "lower", mean("upper") AS "upper" FROM "forecast" WHERE "series" =~ /^traffic\\/$exporter\\/$ifindex\\/(in|out)$/ AND $timeFilter GROUP BY time($__interval), "series" fill(none)',
+        'SELECT mean("yhat") AS "forecast", mean("lower80") AS "lower 80 %", mean("upper80") AS "upper 80 %", mean("lower") AS "lower 95 %", mean("upper") AS "upper 95 %" FROM "forecast" WHERE "series" =~ /^traffic\\/$exporter\\/$ifindex\\/(in|out)$/ AND $timeFilter GROUP BY time($__interval), "series" fill(none)',
         { alias: '$tag_series $col' },
         'B',
       ),

@@ -59,7 +59,18 @@ export const SCHEMA = {
       dropped: 'integer',
     },
   },
-  forecast: { tags: ['series', 'model'], fields: { yhat: 'float', lower: 'float', upper: 'float' } },
+  forecast: {
+    tags: ['series', 'model'],
+    /** `lower`/`upper`: the 95 % band; `lower80`/`upper80`: the 80 % band. */
+    fields: {
+      yhat: 'float',
+      lower: 'float',
+      upper: 'float',
+      lower80: 'float',
+      upper80: 'float',
+      chosenModel: 'string',
+    },
+  },
   capacity: {
     tags: ['exporter', 'ifIndex', 'direction'],
     fields: {
@@ -67,7 +78,13 @@ export const SCHEMA = {
       p95Bps: 'float',
       trendBpsPerDay: 'float',
       daysToThreshold: 'float',
+      /** The planning threshold the row was computed with, as a fraction of capacity. */
+      threshold: 'float',
+      /** Within 30 days (`probCongested30d`, kept under its first name too) and within 7 days. */
       probCongested: 'float',
+      probCongested30d: 'float',
+      probCongested7d: 'float',
+      note: 'string',
     },
   },
   anomaly: {

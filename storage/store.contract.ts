@@ -125,7 +125,13 @@ function otherPoints(): Point[] {
       'forecast',
       FUTURE + i * HOUR,
       { series, model: 'linear' },
-      { yhat: 10.5 + 0.75 * i, lower: 9.5 + 0.75 * i, upper: 11.5 + 0.75 * i },
+      {
+        yhat: 10.5 + 0.75 * i,
+        lower: 9.5 + 0.75 * i,
+        upper: 11.5 + 0.75 * i,
+        lower80: 10 + 0.75 * i,
+        upper80: 11 + 0.75 * i,
+      },
     );
   const collector = (time: number, exporter: string, version: string, packets: number | bigint) =>
     point(
@@ -407,6 +413,8 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
         yhat: 10.5 + 0.75 * i,
         lower: 9.5 + 0.75 * i,
         upper: 11.5 + 0.75 * i,
+        lower80: 10 + 0.75 * i,
+        upper80: 11 + 0.75 * i,
       });
       const series = 'traffic/192.0.2.1/1/in';
       expect(await store.forecasts({ series })).toEqual([0, 1, 2, 3].map(sample));

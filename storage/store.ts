@@ -79,8 +79,12 @@ export interface InterfaceRef {
 export interface ForecastSample {
   readonly time: number;
   readonly yhat: number;
+  /** The 95 % band. */
   readonly lower: number;
   readonly upper: number;
+  /** The 80 % band; NaN for points written before flowcast stored it. */
+  readonly lower80: number;
+  readonly upper80: number;
 }
 
 /** A stored row of a measurement: tags and fields flattened, with its time. */

@@ -424,7 +424,7 @@ describe.skipIf(!hasInfluxd)('dashboards against a real InfluxDB', () => {
           points.push({
             measurement: 'forecast',
             tags: { series, model: 'holt-winters' },
-            fields: { yhat: 1e6 + k * 1e3, lower: 8e5, upper: 1.2e6 },
+            fields: { yhat: 1e6 + k * 1e3, lower: 8e5, upper: 1.2e6, lower80: 9e5, upper80: 1.1e6 },
             time: t + k * 5 * MIN,
           });
         }
@@ -436,7 +436,10 @@ describe.skipIf(!hasInfluxd)('dashboards against a real InfluxDB', () => {
             p95Bps: 6e8,
             trendBpsPerDay: 4e6,
             daysToThreshold: ifIndex === '1' ? 12 : 200,
+            threshold: 0.8,
             probCongested: 0.05,
+            probCongested30d: 0.05,
+            probCongested7d: 0.01,
           },
           time: t - 30 * MIN,
         });

@@ -13,6 +13,7 @@ import {
   MovingLevel,
   SeriesAnomalyDetector,
 } from '../anomaly/detector.js';
+import { decompositionForecaster } from '../forecast/decomposition.js';
 import { forecastSeries } from '../forecast/engine.js';
 import type { Forecaster } from '../forecast/forecaster.js';
 import { holtWinters } from '../forecast/holt-winters.js';
@@ -65,7 +66,7 @@ export interface EvalReport {
 }
 
 export function defaultForecasters(): Forecaster[] {
-  return [mstlForecaster(), holtWinters(), regressionForecaster(), seasonalNaive];
+  return [mstlForecaster(), decompositionForecaster(), holtWinters(), regressionForecaster(), seasonalNaive];
 }
 
 const HOUR_MS = 3_600_000;

@@ -34,7 +34,10 @@ export const analyticsSchema = z
     /** Step of the series forecast and planned on (seconds). */
     stepSeconds: z.number().int().min(60).max(86_400).default(300),
     /** Candidate models; each series gets the one with the lowest backtest error. */
-    models: z.array(z.enum(MODEL_NAMES)).min(1).default(['holt_winters', 'regression', 'seasonal_naive']),
+    models: z
+      .array(z.enum(MODEL_NAMES))
+      .min(1)
+      .default(['decomposition', 'holt_winters', 'regression', 'seasonal_naive']),
     /** `calendar`: a day is 86,400 s; `detect`: daily period from the data near that. */
     periods: z.enum(['calendar', 'detect']).default('calendar'),
     /** Planning threshold as a fraction of capacity. */

@@ -94,13 +94,19 @@ function jobsSuite(name: string, open: () => Promise<{ store: Store; cleanup: ()
       for (const f of fc) {
         const truth = bps(1, 'in', f.time);
         expect(Math.abs(f.yhat - truth) / truth).toBeLessThan(0.05);
-        expect(f.lower).toBeLessThanOrEqual(f.yhat);
-        expect(f.upper).toBeGreaterThanOrEqual(f.yhat);
+        expect(f.lower).toBeLessThanOrEqual(f.lower80);
+        expect(f.lower80).toBeLessThanOrEqual(f.yhat);
+        expect(f.upper80).toBeGreaterThanOrEqual(f.yhat);
+        expect(f.upper).toBeGreaterThanOrEqual(f.upper80);
+        // Both bands are the same normal spread: their widths are in the ratio of the z-scores of the
+        // central 95 % and 80 % (1.959964 / 1.281552), where the 95 % one is not cut at zero.
+        if (f.lower > 0)
+          expect((f.upper - f.lower) / (f.upper80 - f.lower80)).toBeCloseTo(1.959964 / 1.281552, 5);
       }
       const rows = await store.rows('forecast', { from: END, to: END + STEP });
       const row = rows.find((r) => r['series'] === `traffic/${A}/1/in`)!;
       expect(row['model']).toBe('auto');
-      expect(['holt_winters', 'regression', 'seasonal_naive']).toContain(
+      expect(['decomposition', 'holt_winters', 'regression', 'seasonal_naive']).toContain(
         String(row['chosenModel']).split('+')[0],
       );
       const total = await store.forecasts({ series: `traffic/${A}/total/out` });
@@ -125,6 +131,11 @@ function jobsSuite(name: string, open: () => Promise<{ store: Store; cleanup: ()
       expect(gi['daysToThreshold'] as number).toBeGreaterThan(200);
       expect(gi['probCongested'] as number).toBeGreaterThanOrEqual(0);
       expect(gi['probCongested'] as number).toBeLessThan(0.05);
+      // Congestion within 7 days cannot be likelier than within 30; the 30-day one is also stored
+      // under its first name.
+      expect(gi['probCongested7d'] as number).toBeLessThanOrEqual(gi['probCongested30d'] as number);
+      expect(gi['probCongested30d']).toBe(gi['probCongested']);
+      expect(gi['threshold']).toBe(0.8);
       const eth = rows.find((r) => r['ifIndex'] === '2' && r['direction'] === 'out')!;
       expect(eth['capacityBps'] ?? undefined).toBeUndefined();
       expect(eth['daysToThreshold'] ?? undefined).toBeUndefined();

@@ -124,7 +124,14 @@ export async function forecastJob(ctx: JobContext): Promise<JobResult> {
           // One `model` tag value for every run (the selecting engine), so that each run overwrites
           // the last one's points instead of leaving another model's beside them; the winner is a field.
           tags: { series: r.key, model: FORECAST_MODEL_TAG },
-          fields: { yhat: r.yhat[k]!, lower: r.lower![k]!, upper: r.upper![k]!, chosenModel: r.model! },
+          fields: {
+            yhat: r.yhat[k]!,
+            lower: r.lower![k]!,
+            upper: r.upper![k]!,
+            lower80: r.lower80![k]!,
+            upper80: r.upper80![k]!,
+            chosenModel: r.model!,
+          },
           time: r.start + k * r.stepMs,
         });
         written++;
@@ -192,6 +199,7 @@ export async function capacityJob(ctx: JobContext): Promise<JobResult> {
         p95Bps: r.p95Bps,
         trendBpsPerDay: r.trendBpsPerDay,
         ...(capacityBps !== undefined && { capacityBps }),
+        threshold: s.threshold,
         ...(r.daysToThreshold !== undefined && { daysToThreshold: r.daysToThreshold }),
         ...(r.probCongested30d !== undefined && {
           probCongested: r.probCongested30d,

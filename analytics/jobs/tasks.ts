@@ -5,6 +5,7 @@
  */
 import { MovingLevel, SeriesAnomalyDetector } from '../anomaly/detector.js';
 import { daysToThreshold, percentile, trendPerDay } from '../capacity/planning.js';
+import { decompositionForecaster } from '../forecast/decomposition.js';
 import { forecastSeries } from '../forecast/engine.js';
 import type { Forecaster } from '../forecast/forecaster.js';
 import { holtWinters } from '../forecast/holt-winters.js';
@@ -15,7 +16,7 @@ import { seasonalNaive } from '../forecast/seasonal-naive.js';
 import { stateOf } from '../markov/chain.js';
 import { chooseChain } from '../markov/select.js';
 
-export const MODEL_NAMES = ['mstl', 'holt_winters', 'regression', 'seasonal_naive'] as const;
+export const MODEL_NAMES = ['mstl', 'decomposition', 'holt_winters', 'regression', 'seasonal_naive'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** An evenly spaced series (gaps filled by the reader), oldest first. */
@@ -42,8 +43,12 @@ export interface ForecastOutput {
   readonly start?: number;
   readonly stepMs?: number;
   readonly yhat?: Float64Array;
+  /** The 95 % band. */
   readonly lower?: Float64Array;
   readonly upper?: Float64Array;
+  /** The 80 % band. */
+  readonly lower80?: Float64Array;
+  readonly upper80?: Float64Array;
   readonly error?: string;
 }
 
@@ -99,6 +104,7 @@ export type Task = ForecastTask | CapacityTask | AnomalyTask;
 
 const MODELS: Record<ModelName, () => Forecaster> = {
   mstl: () => mstlForecaster(),
+  decomposition: () => decompositionForecaster(),
   holt_winters: () => holtWinters(),
   regression: () => regressionForecaster(),
   seasonal_naive: () => seasonalNaive,
@@ -135,6 +141,8 @@ export async function runForecast(task: ForecastTask): Promise<ForecastOutput[]>
         yhat: fc.yhat,
         lower: fc.lower95,
         upper: fc.upper95,
+        lower80: fc.lower80,
+        upper80: fc.upper80,
       });
     } catch (err) {
       out.push({ key: s.key, error: (err as Error).message });

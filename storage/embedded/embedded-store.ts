@@ -374,7 +374,7 @@ export class EmbeddedStore implements Store {
       ['time', '<', q.to === undefined ? undefined : ms(q.to)],
     ]);
     const rows = await this.query(
-      `SELECT time, yhat, lower, upper FROM forecast ${filter} ORDER BY time`,
+      `SELECT time, yhat, lower, upper, lower80, upper80 FROM forecast ${filter} ORDER BY time`,
       params,
     );
     const value = (v: unknown) => (v === null ? Number.NaN : num(v));
@@ -383,6 +383,8 @@ export class EmbeddedStore implements Store {
       yhat: value(r['yhat']),
       lower: value(r['lower']),
       upper: value(r['upper']),
+      lower80: value(r['lower80']),
+      upper80: value(r['upper80']),
     }));
   }
 

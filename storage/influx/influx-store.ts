@@ -317,7 +317,10 @@ export class InfluxStore implements Store {
 
   async forecasts(q: { series: string; from?: number; to?: number }): Promise<ForecastSample[]> {
     const conditions = [...tagEquals({ series: q.series }), ...timeRange(q)];
-    const series = await this.select(`SELECT "yhat", "lower", "upper" FROM "forecast"${where(conditions)}`);
+    const series = await this.select(
+      `SELECT "yhat", "lower", "upper", "lower80", "upper80" FROM "forecast"${where(conditions)}`,
+    );
+    const orNaN = (v: Cell | undefined) => (typeof v === 'number' ? v : Number.NaN);
     return series
       .flatMap(rowsOf)
       .map((r) => ({
@@ -325,6 +328,8 @@ export class InfluxStore implements Store {
         yhat: num(r['yhat']),
         lower: num(r['lower']),
         upper: num(r['upper']),
+        lower80: orNaN(r['lower80']),
+        upper80: orNaN(r['upper80']),
       }))
       .sort((a, b) => a.time - b.time);
   }
