@@ -47,8 +47,17 @@ describe('configuration bounds', () => {
     ['collector:\n  allowedExporters: ["10.0.0.0/33"]', 'collector.allowedExporters.0'],
     ['collector:\n  allowedExporters: ["not-a-network"]', 'collector.allowedExporters.0'],
     ['collector:\n  allowedExporters: ["2001:db8::/129"]', 'collector.allowedExporters.0'],
+    ['collector:\n  workers: 0', 'collector.workers'],
+    ['collector:\n  workers: 1.5', 'collector.workers'],
+    ['collector:\n  workers: 100000', 'collector.workers'],
   ])('refuses %j naming the key', (yaml, key) => {
     expect(refusal(yaml)).toContain(`${key}:`);
+  });
+
+  it('takes the number of decode workers from FLOWCAST_WORKERS, and leaves it unset by default', () => {
+    expect(loadConfig(undefined, { FLOWCAST_WORKERS: '3' }).collector.workers).toBe(3);
+    expect(loadConfig(undefined, {}).collector.workers).toBeUndefined();
+    expect(refusal('{}', { FLOWCAST_WORKERS: '0' })).toContain('collector.workers (from FLOWCAST_WORKERS)');
   });
 
   it('names the environment variable a bad value came from', () => {
