@@ -1,0 +1,177 @@
+/**
+ * Per-record cost of what a decode worker does with a real exporter's stream: softflowd's IPFIX
+ * export of a generated capture (bench/ingest/stream.ts: about 30 records per datagram, a quarter
+ * of the flows IPv6), decoded through `decodeDatagram` and rolled up through `Rollup.ingest` in
+ * batches of 4,096 records, as collector/decode/decode-loop.ts hands them to the worker's sink.
+ *
+ * Three figures, records per second on one core, each the median of several timed runs after a
+ * warm-up: decode alone, rollup alone (records decoded once beforehand, ingested again and again),
+ * and decode + rollup. The replayed datagrams repeat their sequence numbers, as the ingest bench's
+ * sender does; the decoder counts that per datagram, not per record.
+ *
+ *   npx tsx bench/pipeline.bench.ts [decode|rollup|pipeline|all] [--stream FILE] [--flows N]
+ *
+ * The stream is recorded once (softflowd when installed, else the encoder's equivalent) and kept
+ * in FILE (default: the system's temporary folder), so that runs compared side by side, even of
+ * two checkouts, read the same bytes. Profile with `node --cpu-prof --import tsx bench/pipeline.bench.ts`.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { decodeDatagram } from '../collector/decode/decode.js';
+import type { DecodedRecord } from '../collector/decode/flow.js';
+import { ElementRegistry } from '../collector/decode/ie/registry.js';
+import { FlowState } from '../collector/decode/state.js';
+import { Rollup } from '../collector/rollup/rollup.js';
+import { recordStream } from './ingest/stream.js';
+
+/** Records handed to the rollup at once (the decode loop's SINK_BATCH). */
+const BATCH = 4096;
+const RUNS = 5;
+const RUN_MS = 700;
+const WARM_MS = 1000;
+const SOURCE = { address: '192.0.2.1', port: 4739 };
+
+/** The datagrams of a recorded stream file (bench/ingest/stream.ts `encodeEntries` format). */
+function parseStream(bytes: Uint8Array): { templates: Uint8Array[]; data: Uint8Array[] } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const templates: Uint8Array[] = [];
+  const data: Uint8Array[] = [];
+  for (let offset = 0; offset + 12 <= bytes.length; ) {
+    const length = view.getUint16(offset + 2);
+    const payload = bytes.slice(offset + 12, offset + 12 + length);
+    (view.getUint8(offset) === 0 ? templates : data).push(payload);
+    offset += 12 + length;
+  }
+  return { templates, data };
+}
+
+async function loadStream(path: string, flows: number): Promise<Uint8Array> {
+  if (!existsSync(path)) {
+    const work = await mkdtemp(join(tmpdir(), 'flowcast-pipeline-'));
+    try {
+      const stream = await recordStream(work, flows);
+      await writeFile(path, await readFile(stream.path));
+      console.error(`recorded ${stream.entries.length} datagrams to ${path}: ${stream.source}`);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+  return new Uint8Array(await readFile(path));
+}
+
+function newRollup(): Rollup {
+  return new Rollup({}, { sink: () => {}, interfaceName: () => undefined, collectorCounters: () => [] });
+}
+
+/** Times `op` (which handles `items` records) in runs of RUN_MS after a warm-up; median records/s. */
+function timed(op: () => number): { median: number; min: number; max: number } {
+  const warmUntil = performance.now() + WARM_MS;
+  while (performance.now() < warmUntil) op();
+  const rates: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    let items = 0;
+    const start = performance.now();
+    let now = start;
+    while (now - start < RUN_MS) {
+      items += op();
+      now = performance.now();
+    }
+    rates.push(items / ((now - start) / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  return { median: rates[rates.length >> 1]!, min: rates[0]!, max: rates[rates.length - 1]! };
+}
+
+export interface PipelineFigures {
+  name: string;
+  median: number;
+  min: number;
+  max: number;
+}
+
+export async function benchPipeline(
+  modes: readonly string[],
+  streamPath: string,
+  flows: number,
+): Promise<PipelineFigures[]> {
+  const { templates, data } = parseStream(await loadStream(streamPath, flows));
+  const learn = (state: FlowState) => {
+    for (const t of templates) decodeDatagram(state, t, SOURCE, Date.now(), []);
+  };
+  // Every record decoded once: the rollup-alone input, and where "now" is (just after the last end).
+  const decoded: DecodedRecord[][] = [];
+  {
+    const state = new FlowState(new ElementRegistry());
+    learn(state);
+    let batch: DecodedRecord[] = [];
+    for (const d of data) {
+      decodeDatagram(state, d, SOURCE, Date.now(), batch);
+      if (batch.length >= BATCH) {
+        decoded.push(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) decoded.push(batch);
+  }
+  let lastEnd = 0;
+  for (const b of decoded) for (const r of b) if (r.kind === 'flow') lastEnd = Math.max(lastEnd, r.end ?? 0);
+  const now = lastEnd + 2000;
+  const figures: PipelineFigures[] = [];
+  for (const mode of modes) {
+    const state = new FlowState(new ElementRegistry());
+    learn(state);
+    const rollup = newRollup();
+    const out: DecodedRecord[] = [];
+    let op: () => number;
+    if (mode === 'decode' || mode === 'pipeline') {
+      const roll = mode === 'pipeline';
+      op = () => {
+        let n = 0;
+        for (const d of data) {
+          decodeDatagram(state, d, SOURCE, now, out);
+          if (out.length >= BATCH) {
+            if (roll) rollup.ingest(out, now);
+            n += out.length;
+            out.length = 0;
+          }
+        }
+        return n;
+      };
+    } else if (mode === 'rollup') {
+      op = () => {
+        let n = 0;
+        for (const b of decoded) {
+          rollup.ingest(b, now);
+          n += b.length;
+        }
+        return n;
+      };
+    } else {
+      throw new Error(`unknown mode ${mode}`);
+    }
+    figures.push({ name: mode, ...timed(op) });
+  }
+  return figures;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      stream: { type: 'string', default: join(tmpdir(), 'flowcast-pipeline-stream.bin') },
+      flows: { type: 'string', default: '3000' },
+    },
+  });
+  const mode = positionals[0] ?? 'all';
+  const modes = mode === 'all' ? ['decode', 'rollup', 'pipeline'] : [mode];
+  const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
+  for (const f of await benchPipeline(modes, values.stream, Number(values.flows))) {
+    console.log(
+      `${f.name}: ${fmt(f.median)} records/s (median of ${RUNS}; min ${fmt(f.min)}, max ${fmt(f.max)})`,
+    );
+  }
+}
