@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { prng } from '../../test/support/random.js';
-import { formatIPv4, formatIPv6, formatMac } from './addr.js';
+import { formatIPv4, formatIPv6, formatIPv6Words, formatMac } from './addr.js';
+import { FlowRecord } from './flow.js';
+import { readI32 } from './read.js';
 
 /** The 16 bytes of an address given as eight 16-bit groups. */
 function v6(...groups: number[]): Uint8Array {
@@ -81,6 +83,51 @@ describe('formatIPv6 (RFC 5952)', () => {
       const expected = new URL(`http://[${groups.map((g) => g.toString(16)).join(':')}]/`).hostname;
       expect(`[${formatIPv6(bytes, 0)}]`).toBe(expected);
     }
+  });
+});
+
+describe('IPv6 kept as words (formatIPv6Words, FlowRecord)', () => {
+  /** The address written from its eight groups, read back as the decoder reads its words. */
+  const words = (groups: number[]): [number, number, number, number] => {
+    const bytes = v6(...groups);
+    return [readI32(bytes, 0), readI32(bytes, 4), readI32(bytes, 8), readI32(bytes, 12)];
+  };
+
+  it('formats words as formatIPv6 formats the same sixteen bytes, top bits set or not', () => {
+    expect(formatIPv6Words(...words([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]))).toBe('2001:db8::1');
+    expect(formatIPv6Words(...words([0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff]))).toBe(
+      'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+    );
+    expect(formatIPv6Words(...words([0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0201]))).toBe('::ffff:192.0.2.1');
+    // Unsigned words (readU32) give the same text as signed ones (readI32).
+    expect(formatIPv6Words(0xfe800000, 0, 0, 0x80000001)).toBe('fe80::8000:1');
+    const random = prng(128);
+    for (let n = 0; n < 2000; n++) {
+      const groups = Array.from({ length: 8 }, () => (random() < 0.4 ? 0 : Math.floor(random() * 0x10000)));
+      expect(formatIPv6Words(...words(groups))).toBe(formatIPv6(v6(...groups), 0));
+    }
+  });
+
+  it('gives a record IPv6 source and destination their text when read, replacing IPv4 and text', () => {
+    const r = new FlowRecord('192.0.2.1', 10, 0);
+    r.srcAddr4 = 0x0a000001;
+    r.setSrcIPv6(...words([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x42]));
+    expect(r.srcAddr4).toBe(-1);
+    expect(r.srcAddr).toBe('2001:db8::42');
+    r.dstAddr = '198.51.100.7';
+    r.setDstIPv6(...words([0xfe80, 0, 0, 0, 0, 0, 0, 1]));
+    expect(r.dstAddr).toBe('fe80::1');
+    // Text set afterwards replaces the words, as it replaces an IPv4 integer.
+    r.srcAddr = '203.0.113.9';
+    expect(r.srcIPv6).toBe(false);
+    expect(r.srcAddr).toBe('203.0.113.9');
+  });
+
+  it('keeps the IPv6 text when an IPv4 integer is read after it (a template with both families)', () => {
+    const r = new FlowRecord('192.0.2.1', 10, 0);
+    r.setSrcIPv6(...words([0x2001, 0xdb8, 0, 0, 0, 0, 0, 7]));
+    r.srcAddr4 = 0x0a000001;
+    expect(r.srcAddr).toBe('2001:db8::7');
   });
 });
 

@@ -90,6 +90,34 @@ export function formatIPv6(bytes: Uint8Array, offset: number): string {
   return `${hexGroups(groups, 0, bestStart)}::${hexGroups(groups, bestStart + bestLength, 8)}`;
 }
 
+/** The bytes `formatIPv6Words` formats from: one per process, formatting is synchronous. */
+const WORDS_BYTES = new Uint8Array(16);
+
+/**
+ * Formats an IPv6 address held as four 32-bit words, most significant first (as `readI32` reads
+ * them, signed or not): the same text `formatIPv6` makes of its sixteen bytes.
+ */
+export function formatIPv6Words(w0: number, w1: number, w2: number, w3: number): string {
+  const b = WORDS_BYTES;
+  b[0] = w0 >>> 24;
+  b[1] = w0 >>> 16;
+  b[2] = w0 >>> 8;
+  b[3] = w0;
+  b[4] = w1 >>> 24;
+  b[5] = w1 >>> 16;
+  b[6] = w1 >>> 8;
+  b[7] = w1;
+  b[8] = w2 >>> 24;
+  b[9] = w2 >>> 16;
+  b[10] = w2 >>> 8;
+  b[11] = w2;
+  b[12] = w3 >>> 24;
+  b[13] = w3 >>> 16;
+  b[14] = w3 >>> 8;
+  b[15] = w3;
+  return formatIPv6(b, 0);
+}
+
 /** `groups[from..to)` as colon-separated hex without leading zeros. */
 function hexGroups(groups: readonly number[], from: number, to: number): string {
   let text = '';

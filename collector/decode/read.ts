@@ -34,6 +34,14 @@ export function readU32(b: Uint8Array, o: number): number {
   return ((b[o]! << 24) >>> 0) + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
 }
 
+/**
+ * Reads a big-endian 32-bit word as a signed integer: a small integer to V8 whatever its top bit,
+ * where an unsigned one above 2^31 would be a heap number (for IPv6 address words).
+ */
+export function readI32(b: Uint8Array, o: number): number {
+  return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
+}
+
 /** Reads a big-endian unsigned 16-bit integer. */
 export function readU16(b: Uint8Array, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;
