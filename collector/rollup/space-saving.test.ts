@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { prng } from '../../test/support/random.js';
+import { formatIPv6 } from '../decode/addr.js';
+import { readI32 } from '../decode/read.js';
 import { SpaceSaving } from './space-saving.js';
 
 describe('SpaceSaving', () => {
@@ -44,6 +46,63 @@ describe('SpaceSaving', () => {
     ss.addNumber(167772161, 2, 1);
     expect(ss.get(167772161)).toEqual({ key: 167772161, count: 7, error: 0, secondary: 2 });
     expect(ss.get('167772161')).toEqual({ key: '167772161', count: 3, error: 0, secondary: 1 });
+  });
+
+  it('counts IPv6 words as their text would be counted, and reports them as that text', () => {
+    // The same weighted stream, keyed by words in one summary and by RFC 5952 text in the other:
+    // the algorithm never looks at a key beyond equality, so the two must agree entry for entry,
+    // evictions included (30 addresses, some differing only in their last or first word, in 8 counters).
+    const random = prng(6);
+    const addresses = Array.from({ length: 30 }, (_, i) => {
+      const bytes = new Uint8Array(16);
+      bytes.set([0x20, 0x01, 0x0d, 0xb8]);
+      if (i % 3 === 0) bytes[0] = 0xfe; // top bit set: negative first word
+      bytes[15] = i % 10;
+      bytes[7] = Math.floor(i / 10);
+      return bytes;
+    });
+    const byWords = new SpaceSaving(8);
+    const byText = new SpaceSaving(8);
+    for (let n = 0; n < 3000; n++) {
+      const bytes = addresses[Math.floor(random() ** 2 * addresses.length)]!;
+      const weight = 1 + Math.floor(random() * 1500);
+      byWords.addWords(
+        readI32(bytes, 0),
+        readI32(bytes, 4),
+        readI32(bytes, 8),
+        readI32(bytes, 12),
+        weight,
+        1,
+      );
+      byText.add(formatIPv6(bytes, 0), weight, 1);
+    }
+    expect(byWords.total).toBe(byText.total);
+    expect(byWords.minCount).toBe(byText.minCount);
+    expect(byWords.top(8)).toEqual(byText.top(8));
+    expect(byWords.top(8)[0]!.key).toMatch(/^(2001|fe01):db8:/);
+  });
+
+  it('keeps words apart from a number and from the text of the same address, and forgets them on clear', () => {
+    const ss = new SpaceSaving(4);
+    ss.addWords(0, 0, 0xffff, 0x0a000001, 5, 1); // ::ffff:10.0.0.1
+    ss.addNumber(0x0a000001, 3, 1);
+    ss.add('::ffff:10.0.0.1', 2, 1);
+    ss.addWords(0, 0, 0xffff, 0x0a000001, 1, 1);
+    expect(ss.size).toBe(3);
+    expect(ss.top(3)).toEqual([
+      { key: '::ffff:10.0.0.1', count: 6, error: 0, secondary: 2 },
+      { key: 0x0a000001, count: 3, error: 0, secondary: 1 },
+      { key: '::ffff:10.0.0.1', count: 2, error: 0, secondary: 1 },
+    ]);
+    // `get` by text finds the text key only.
+    expect(ss.get('::ffff:10.0.0.1')).toEqual({ key: '::ffff:10.0.0.1', count: 2, error: 0, secondary: 1 });
+    ss.clear();
+    ss.add('a', 1);
+    ss.addWords(0, 0, 0xffff, 0x0a000001, 4);
+    expect(ss.top(5)).toEqual([
+      { key: '::ffff:10.0.0.1', count: 4, error: 0, secondary: 0 },
+      { key: 'a', count: 1, error: 0, secondary: 0 },
+    ]);
   });
 
   it('ignores zero and negative weights', () => {
