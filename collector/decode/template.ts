@@ -295,7 +295,7 @@ function addressReader(key: AddressKey, len: number): FieldReader {
   // `srcIPv6`). Formatting RFC 5952 text per record showed as hexGroups 5.5 % and these readers
   // 3.2 % of decode + rollup time (bench/pipeline.bench.ts profile, softflowd's IPFIX, a quarter of
   // the flows IPv6); decode alone went from 1.60 M to 2.41 M records per CPU second (x1.50,
-  // medians of 5 interleaved runs each).
+  // medians of 5 interleaved runs each; x1.23 to x1.59 in later series on this shared machine).
   switch (key) {
     case 'srcAddr':
       return (b, o, _l, r) => {

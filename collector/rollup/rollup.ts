@@ -628,8 +628,9 @@ export class Rollup {
  * is made per record), an address given only as text by that text. Keying IPv6 by text (made by the
  * decoder, hashed here) was the largest single cost of the rollup on softflowd's IPFIX with a
  * quarter of its flows IPv6; by words, decode + rollup went from 0.68 M to 1.06 M records per CPU
- * second (x1.57, bench/pipeline.bench.ts, medians of 5 interleaved runs; rollup alone, which
- * replays records whose text is already made, stayed at 2.7 M).
+ * second (x1.57, bench/pipeline.bench.ts, medians of 5 interleaved runs; x1.24 to x1.48 in later
+ * series on this shared machine; rollup alone, which replays records whose text is already made,
+ * stayed at 2.6-2.8 M).
  */
 function addSrcTalker(talkers: SpaceSaving, r: FlowRecord, bytes: number, packets: number): void {
   if (r.srcAddr4 >= 0) talkers.addNumber(r.srcAddr4, bytes, packets);
