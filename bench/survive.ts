@@ -134,7 +134,7 @@ const kernel = survivedRun
   ? udpSocketDrops({ pid: fc.pid, ports: [fc.netflowPort, fc.ipfixPort] })
   : undefined;
 const stopStarted = performance.now();
-const exit = survivedRun ? await fc.stop().catch((err: unknown) => ({ error: String(err) })) : fc.exit;
+const exit = survivedRun ? await fc.stop(120_000).catch((err: unknown) => ({ error: String(err) })) : fc.exit;
 const stopSeconds = (performance.now() - stopStarted) / 1000;
 for (const s of sockets) s.close();
 

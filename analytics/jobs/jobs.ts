@@ -81,6 +81,8 @@ export interface JobContext {
   readonly settings: JobSettings;
   readonly now: () => number;
   readonly warn: (obj: Record<string, unknown>, msg: string) => void;
+  /** Aborted when the service stops: the job ends at its next read. */
+  readonly signal?: AbortSignal;
 }
 
 export async function forecastJob(ctx: JobContext): Promise<JobResult> {
@@ -92,6 +94,7 @@ export async function forecastJob(ctx: JobContext): Promise<JobResult> {
     stepSeconds: s.stepSeconds,
     maxSeries: s.maxSeries,
     totals: true,
+    ...(ctx.signal !== undefined && { signal: ctx.signal }),
   });
   const models = new Map<string, number>();
   let failed = 0;
@@ -158,6 +161,7 @@ export async function capacityJob(ctx: JobContext): Promise<JobResult> {
     stepSeconds: s.stepSeconds,
     maxSeries: s.maxSeries,
     totals: false,
+    ...(ctx.signal !== undefined && { signal: ctx.signal }),
   });
   const items = [];
   const notes = new Map<string, string>();
@@ -235,6 +239,7 @@ export async function anomalyJob(ctx: JobContext): Promise<JobResult> {
     stepSeconds: s.anomalyStepSeconds,
     maxSeries: s.maxSeries,
     totals: true,
+    ...(ctx.signal !== undefined && { signal: ctx.signal }),
   });
   const inputs = [];
   for (const x of series) {

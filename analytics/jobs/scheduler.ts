@@ -59,6 +59,8 @@ export class AnalyticsScheduler implements JobControl {
   private readonly worker: AnalyticsWorker;
   private readonly status = new Map<JobName, MutableStatus>();
   private readonly tasks = new Map<JobName, ScheduledTask>();
+  /** Aborted by stop(): a running job ends at its next read instead of holding the stop. */
+  private readonly stopping = new AbortController();
   private readonly runs?: Counter<'job' | 'result'>;
   private readonly duration?: Histogram<'job'>;
 
@@ -120,6 +122,7 @@ export class AnalyticsScheduler implements JobControl {
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort(new Error('the service is stopping'));
     for (const task of this.tasks.values()) await task.destroy();
     this.tasks.clear();
     const running = [...this.status.values()].flatMap((s) =>
@@ -172,6 +175,7 @@ export class AnalyticsScheduler implements JobControl {
       settings: this.config.settings,
       now,
       warn: (obj, msg) => log.warn(obj, msg),
+      signal: this.stopping.signal,
     };
     const current = RUNNERS[name](ctx).then(
       (result) => {

@@ -33,19 +33,36 @@ export interface LoadOptions {
   readonly maxSeries: number;
   /** Include per-exporter totals (forecasts) or interfaces only (capacity). */
   readonly totals: boolean;
+  /** Aborted when the service stops: no further series is read. */
+  readonly signal?: AbortSignal;
 }
 
-/** Reads every candidate series and keeps the busiest `maxSeries`. */
+/**
+ * Reads the busiest `maxSeries` series. They are chosen first from one aggregate read (bytes per
+ * interface and direction over the window), so a run reads at most `maxSeries` series whatever
+ * the number of interfaces: reading every candidate once took minutes after a flood of spoofed
+ * exporters with random interface numbers, and held a stop of the service for 100 s.
+ */
 export async function loadSeries(store: Store, o: LoadOptions): Promise<LoadedSeries[]> {
   const stepMs = o.stepSeconds * 1000;
   // The newest complete bucket ends at or before now.
   const to = Math.floor(o.now / stepMs) * stepMs;
   const from = Math.ceil(o.from / stepMs) * stepMs;
-  const refs: SeriesRef[] = [];
-  const interfaces = await store.interfaces();
+  const busy = new Map<string, number>();
+  for (const t of await store.interfaceTotals({ from, to })) {
+    if (t.direction !== 'in' && t.direction !== 'out') continue;
+    const key = seriesKey(t.exporter, t.ifIndex, t.direction);
+    busy.set(key, (busy.get(key) ?? 0) + t.bytes);
+    if (o.totals) {
+      const total = seriesKey(t.exporter, undefined, t.direction);
+      busy.set(total, (busy.get(total) ?? 0) + t.bytes);
+    }
+  }
+  const candidates: SeriesRef[] = [];
+  const interfaces = await store.interfaces({ from, to });
   for (const i of interfaces) {
     for (const direction of ['in', 'out'] as const) {
-      refs.push({
+      candidates.push({
         key: seriesKey(i.exporter, i.ifIndex, direction),
         exporter: i.exporter,
         ifIndex: i.ifIndex,
@@ -57,12 +74,17 @@ export async function loadSeries(store: Store, o: LoadOptions): Promise<LoadedSe
   if (o.totals) {
     for (const exporter of [...new Set(interfaces.map((i) => i.exporter))].sort()) {
       for (const direction of ['in', 'out'] as const) {
-        refs.push({ key: seriesKey(exporter, undefined, direction), exporter, ifName: '', direction });
+        candidates.push({ key: seriesKey(exporter, undefined, direction), exporter, ifName: '', direction });
       }
     }
   }
+  const refs = candidates
+    .filter((r) => (busy.get(r.key) ?? 0) > 0)
+    .sort((a, b) => busy.get(b.key)! - busy.get(a.key)! || a.key.localeCompare(b.key))
+    .slice(0, o.maxSeries);
   const loaded: LoadedSeries[] = [];
   for (const ref of refs) {
+    o.signal?.throwIfAborted();
     const q: TrafficQuery = {
       from,
       to,

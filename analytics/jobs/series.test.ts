@@ -1,0 +1,88 @@
+/**
+ * Which series a job reads, on the real embedded store: the busiest `maxSeries` only, chosen before
+ * any series is read (a flood of spoofed exporters with random interface numbers once made a run
+ * read every one of them, and held a stop of the service for 100 s), and none once stopping.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmbeddedStore } from '../../storage/embedded/embedded-store.js';
+import type { Point, TrafficQuery } from '../../storage/store.js';
+import { loadSeries } from './series.js';
+
+const STEP = 300_000;
+const END = Date.UTC(2024, 5, 11);
+const START = END - 12 * STEP;
+const INTERFACES = 300;
+
+let dir: string;
+let store: EmbeddedStore;
+const reads: TrafficQuery[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'flowcast-series-'));
+  store = new EmbeddedStore({ dataDir: dir, log: pino({ level: 'silent' }) });
+  await store.start();
+  const points: Point[] = [];
+  for (let t = START; t < END; t += STEP) {
+    for (let i = 1; i <= INTERFACES; i++) {
+      // Interface i carries i kB per step inbound, nothing outbound: the busiest is the highest i.
+      points.push({
+        measurement: 'traffic',
+        tags: { exporter: '192.0.2.1', ifIndex: String(i), ifName: `if${i}`, direction: 'in' },
+        fields: { bytes: i * 1000, packets: 1, flows: 1 },
+        time: t,
+      });
+    }
+  }
+  store.write(points);
+  await store.flush();
+  const traffic = store.traffic.bind(store);
+  store.traffic = (q) => {
+    reads.push(q);
+    return traffic(q);
+  };
+});
+
+afterAll(async () => {
+  await store.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('loadSeries', () => {
+  it('reads only the busiest maxSeries series, chosen from one aggregate', async () => {
+    reads.length = 0;
+    const series = await loadSeries(store, {
+      now: END,
+      from: START,
+      stepSeconds: STEP / 1000,
+      maxSeries: 5,
+      totals: false,
+    });
+    expect(series.map((s) => s.key)).toEqual(
+      [300, 299, 298, 297, 296].map((i) => `traffic/192.0.2.1/${i}/in`),
+    );
+    expect(reads).toHaveLength(5);
+    // 11 complete steps before END (the newest bucket is still filling), i kB each, in bits per second.
+    expect(series[0]!.values[0]).toBeCloseTo((300 * 1000 * 8) / (STEP / 1000));
+  });
+
+  it('reads nothing once the service is stopping', async () => {
+    reads.length = 0;
+    const stopping = new AbortController();
+    stopping.abort(new Error('the service is stopping'));
+    await expect(
+      loadSeries(store, {
+        now: END,
+        from: START,
+        stepSeconds: STEP / 1000,
+        maxSeries: 5,
+        totals: true,
+        signal: stopping.signal,
+      }),
+    ).rejects.toThrow('stopping');
+    expect(reads).toHaveLength(0);
+  });
+});
