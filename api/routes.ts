@@ -52,6 +52,12 @@ const HEALTH_PROBE_MS = 2000;
 const HEALTH_RECENT_EXPORTERS = 100;
 /** The most interfaces the interfaces answer considers (from the store and the exporters together). */
 const MAX_INTERFACE_ENTRIES = 100_000;
+/**
+ * The most interface names and descriptions asked of the running collector (those with traffic
+ * have their names in the store too). They come from the decode workers: 100,000 rows in one
+ * answer held the receiving thread for 340 ms.
+ */
+const MAX_LIVE_INTERFACE_NAMES = 10_000;
 
 /** One time parameter in milliseconds, relative forms counted from `now`. */
 function timeOf(name: string, text: string | undefined, now: number): number | undefined {
@@ -183,14 +189,10 @@ const HEALTH_PROBE_REUSE_MS = 1000;
 async function storeProbe(ctx: RouteContext): Promise<{ reachable: boolean; error?: string }> {
   const h = ctx.health;
   const now = Date.now();
+  // One probe at a time: a store that hangs keeps its one query, never a pile of them.
   if (h.probing === undefined && (h.probe === undefined || now - h.probe.at >= HEALTH_PROBE_REUSE_MS)) {
     const t = ctx.now();
-    const since = now;
-    const done = within(
-      ctx.store.rows('collector', { from: t - 1000, to: t }),
-      HEALTH_PROBE_MS,
-      'the store',
-    ).then(
+    const done = ctx.store.rows('collector', { from: t - 1000, to: t }).then(
       () => {
         h.probe = { at: Date.now(), reachable: true };
       },
@@ -202,10 +204,18 @@ async function storeProbe(ctx: RouteContext): Promise<{ reachable: boolean; erro
         };
       },
     );
-    h.probing = { since, done: done.finally(() => (h.probing = undefined)) };
+    h.probing = {
+      since: now,
+      done: done.finally(() => {
+        h.probing = undefined;
+      }),
+    };
   }
-  if (h.probe === undefined) await h.probing?.done;
-  else if (h.probing !== undefined && now - h.probing.since >= HEALTH_PROBE_MS)
+  // Before any answer, wait for the first probe, but never past HEALTH_PROBE_MS from its start.
+  const left = h.probing === undefined ? 0 : HEALTH_PROBE_MS - (Date.now() - h.probing.since);
+  if (h.probe === undefined && h.probing !== undefined && left > 0)
+    await within(h.probing.done, left, 'the store').catch(() => undefined);
+  if (h.probing !== undefined && Date.now() - h.probing.since >= HEALTH_PROBE_MS)
     return { reachable: false, error: `the store did not answer within ${HEALTH_PROBE_MS} ms` };
   const probe = h.probe ?? { reachable: false, error: 'no answer from the store' };
   return { reachable: probe.reachable, ...(probe.error !== undefined && { error: probe.error }) };
@@ -375,7 +385,7 @@ export const ROUTES: readonly JsonRoute[] = [
         // Names from the last 30 days at most: the whole history of `traffic` can be large.
         ctx.store.interfaces({ from: Math.max(0, Math.min(from, to - 30 * DAY)), to }),
         // Every live (exporter, ifIndex) is distinct, so this many rows always reach the cap below.
-        ctx.collector?.interfaces(query.exporter, MAX_INTERFACE_ENTRIES) ?? [],
+        ctx.collector?.interfaces(query.exporter, MAX_LIVE_INTERFACE_NAMES) ?? [],
         ctx.store.interfaceTotals({
           from,
           to,

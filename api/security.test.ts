@@ -235,6 +235,30 @@ describe('store outage', () => {
     expect(metrics).toContain('flowcast_http_requests_total{route="/api/v1/protocols",status="503"} 5');
   });
 
+  it('health: a store that hangs gets one probe at a time, and health still answers at once', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'flowcast-api-sec-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const store = new EmbeddedStore({ dataDir, log });
+    let probes = 0;
+    // A read that never answers, like a database that hung.
+    store.rows = () => {
+      probes++;
+      return new Promise(() => {});
+    };
+    const { get } = await serve({}, true, store);
+    const first = await get('/api/v1/health');
+    expect(first.json.store.reachable).toBe(false);
+    expect(first.json.store.error).toContain('did not answer within');
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 600));
+      const started = performance.now();
+      const again = await get('/api/v1/health');
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(again.json.store.reachable).toBe(false);
+    }
+    expect(probes).toBe(1);
+  });
+
   it('health: degraded while writes are kept, 503 once they are being lost', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'flowcast-api-sec-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));

@@ -17,8 +17,8 @@ export interface WorkerSetup {
   readonly logFormat: Exclude<LogFormat, 'auto'>;
   /** The first rollup interval not yet written by an earlier process (rollup-state.json). */
   readonly resumeAt: number | undefined;
-  /** templates.json's document holding just this worker's exporters; undefined for none. */
-  readonly templates: unknown;
+  /** templates.json's document holding just this worker's exporters, as text; undefined for none. */
+  readonly templates: string | undefined;
 }
 
 /** Datagrams dropped on the receiving thread (worker busy), per exporter and version, for the `collector` measurement. */

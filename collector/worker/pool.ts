@@ -19,7 +19,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Worker } from 'node:worker_threads';
 import { AggregatorRegistry, Counter, type Registry } from 'prom-client';
 import type { InternalErrors } from '../../common/internal-errors.js';
-import type { Logger } from '../../common/logger.js';
+import { type Logger, RateLimitedLog } from '../../common/logger.js';
 import { startWorker } from '../../common/worker.js';
 import type { Point } from '../../storage/store.js';
 import { byRecency, type CollectorView } from '../decode/view.js';
@@ -52,6 +52,13 @@ export interface DecodePoolDeps {
 
 /** How long a request to a worker may take before it is answered as missing (ms). */
 const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * The same while stopping: a stuck worker must not hold SIGTERM past what service managers wait
+ * (docker-compose's 30 s grace), so the windows and resume state that did arrive get written.
+ */
+const STOP_TIMEOUT_MS = 8000;
+/** Timed-out requests remembered per worker for their late answers. */
+const MAX_LATE_OPS = 1024;
 /** How old the exporter overview health reads may be (ms). */
 const OVERVIEW_MAX_AGE_MS = 1000;
 /** Waits before starting a worker again that died within RESTART_MAX_DELAY_MS of its start (ms). */
@@ -82,8 +89,13 @@ class Slot {
   queue: [number, number, number] = [0, 0, 0];
   /** Dropped so far by the queues of earlier incarnations of this worker. */
   droppedBefore = 0;
-  drops = new Map<string, [version: number, count: number]>();
+  /** Drops on the receiving thread by exporter and version, until passed on with the next batch. */
+  drops = new Map<string, [address: string, version: number, count: number]>();
   readonly requests = new Map<number, Pending>();
+  /** Requests whose time ran out, by id: what their late answers were (bounded, oldest forgotten). */
+  readonly lateOps = new Map<number, Op>();
+  /** The worker's metrics as last answered, used when it does not answer a scrape in time. */
+  metrics: object | undefined;
   /** The templates last persisted for this worker's exporters (one JSON text each). */
   parts: string[] = [];
   startedAt = 0;
@@ -96,6 +108,15 @@ class Slot {
   ) {
     this.writer = new BatchWriter(take);
   }
+}
+
+/**
+ * templates.json's document for one worker's exporters, as text: a worker is started with it and
+ * parses it itself. Handing it over as objects made the receiving thread copy every template
+ * (408 ms held for the default budget's worth at a restart); a string is one copy.
+ */
+function templatesText(parts: readonly string[]): string | undefined {
+  return parts.length === 0 ? undefined : `{"format":1,"exporters":[${parts.join(',')}]}`;
 }
 
 /** FNV-1a of the address text: which worker an exporter is pinned to. */
@@ -120,10 +141,12 @@ export class DecodePool implements DatagramRoute {
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing = false;
   private resumeAt: number | undefined;
-  /** templates.json's document per worker, until the workers have started with it. */
-  private restored: unknown[] = [];
+  /** templates.json's document per worker as text, until the workers have started with it. */
+  private restored: (string | undefined)[] = [];
   private readonly intervalMs: number;
   private readonly heapLimitMb: number;
+  /** Warnings about the workers, limited like the decoder's. */
+  private readonly warn: RateLimitedLog;
   /** What may wait for one worker: datagrams and bytes. */
   private readonly shareSize: number;
   private readonly shareBytes: number;
@@ -142,12 +165,14 @@ export class DecodePool implements DatagramRoute {
     this.shareSize = Math.max(1, Math.ceil(options.queueSize / options.workers));
     this.shareBytes = Math.max(BATCH_BYTES, Math.ceil(options.queueMaxBytes / options.workers));
     this.intervalMs = options.setup.config.storage.rollupInterval * 1000;
-    // What a worker holds is bounded (its share of the state budget, its rollup windows, the
-    // detectors' sketches): twice its share of the budget plus 256 MiB leaves room for all of it
-    // and for garbage, and makes the engine collect before a flood's garbage grows the process
-    // past a gigabyte. A worker that still reaches it dies alone and is started again.
+    this.warn = new RateLimitedLog(deps.log);
+    // What a worker holds is bounded (its share of the state budget and of the rollup's, the
+    // detectors' sketches): twice the budget plus 256 MiB, shared by the workers (at least 256
+    // MiB each), leaves room for all of it and for garbage, and makes the engine collect before a
+    // flood's garbage grows the process past a gigabyte. A worker that still reaches it dies
+    // alone and is started again.
     const c = options.setup.config.collector;
-    this.heapLimitMb = Math.max(512, Math.ceil((2 * c.stateMemoryMegabytes) / options.workers) + 256);
+    this.heapLimitMb = Math.max(256, Math.ceil((2 * c.stateMemoryMegabytes + 256) / options.workers));
     const pool = this;
     new Counter({
       name: 'flowcast_worker_restarts_total',
@@ -193,9 +218,9 @@ export class DecodePool implements DatagramRoute {
       per[workerOf(e.address, this.slots.length)]!.push(e);
       for (const d of Array.isArray(e.domains) ? e.domains : []) templates += d.templates?.length ?? 0;
     }
-    this.restored = per.map((exporters) => ({ format: doc.format, exporters }));
     for (const [i, exporters] of per.entries())
       this.slots[i]!.parts = exporters.map((e) => JSON.stringify(e));
+    this.restored = this.slots.map((slot) => templatesText(slot.parts));
     return templates;
   }
 
@@ -237,7 +262,7 @@ export class DecodePool implements DatagramRoute {
     if (
       s.worker === undefined ||
       s.inflightCount + s.writer.count + s.queue[0] >= this.shareSize ||
-      s.inflightBytes + s.writer.payloadBytes + s.queue[1] + length > this.shareBytes
+      s.inflightBytes + s.writer.used + s.queue[1] + length > this.shareBytes
     ) {
       this.droppedHere++;
       this.countDrop(s, d);
@@ -282,7 +307,15 @@ export class DecodePool implements DatagramRoute {
 
   /** Every worker's metrics registry as JSON, for AggregatorRegistry.aggregate. */
   async workerMetrics(): Promise<object[]> {
-    return (await this.all<object>('metrics')).filter((m) => m !== undefined);
+    const answers = await this.all<object>('metrics');
+    // A worker that does not answer in time is reported as it last was, not as gone (Prometheus
+    // would read its counters' disappearance as a reset).
+    return this.slots
+      .map((s, i) => {
+        if (answers[i] !== undefined) s.metrics = answers[i];
+        return s.metrics;
+      })
+      .filter((m) => m !== undefined);
   }
 
   /** The collector view over every worker: lists are merged, one exporter is asked of its worker. */
@@ -308,11 +341,17 @@ export class DecodePool implements DatagramRoute {
     interfaces: async (exporter, limit) => {
       if (exporter !== undefined)
         return (await this.viewOne(exporter, 'interfaces', [exporter, limit])) ?? [];
-      const lists = await this.viewAll<Awaited<ReturnType<CollectorView['interfaces']>>>('interfaces', [
-        undefined,
-        limit,
-      ]);
-      return lists.flat().slice(0, limit);
+      // One worker after another, each asked for what is still missing: never workers × limit rows.
+      const rows: Awaited<ReturnType<CollectorView['interfaces']>> = [];
+      for (const s of this.slots) {
+        if (rows.length >= limit) break;
+        const part = await this.request<typeof rows>(s, 'view', {
+          method: 'interfaces',
+          args: [undefined, limit - rows.length],
+        });
+        if (part !== undefined) rows.push(...part.slice(0, limit - rows.length));
+      }
+      return rows;
     },
   };
 
@@ -321,8 +360,8 @@ export class DecodePool implements DatagramRoute {
     this.flushTimer = undefined;
     this.sendAll();
     const now = Date.now();
-    const answers = await this.all<StopAnswer>('stop', now);
     this.stopping = true;
+    const answers = await this.all<StopAnswer>('stop', now);
     const closed = answers.filter((a) => a !== undefined);
     this.writeMerged(closed.map((a) => a.points));
     await Promise.all(this.slots.map((s) => s.worker?.terminate()));
@@ -367,7 +406,7 @@ export class DecodePool implements DatagramRoute {
     const batch = s.writer.finish();
     let drops: DropCounts | undefined;
     if (s.drops.size > 0 && s.worker !== undefined) {
-      drops = [...s.drops].map(([address, [version, n]]) => [address, version, n]);
+      drops = [...s.drops.values()];
       s.drops.clear();
     }
     if (batch === undefined) {
@@ -379,7 +418,8 @@ export class DecodePool implements DatagramRoute {
       return;
     }
     s.inflightCount += batch.count;
-    s.inflightBytes += batch.payloadBytes;
+    // The buffer's whole size: at a few datagrams a batch, their bytes would undercount it.
+    s.inflightBytes += batch.buffer.byteLength;
     const m: ToWorker = { t: 'batch', buffer: batch.buffer, used: batch.used, drops };
     s.worker.postMessage(m, [batch.buffer]);
   }
@@ -388,12 +428,13 @@ export class DecodePool implements DatagramRoute {
   private countDrop(s: Slot, d: ReceivedDatagram): void {
     const p = d.payload;
     const version = p.length >= 2 ? (p[0]! << 8) | p[1]! : 0;
-    const entry = s.drops.get(d.address);
-    if (entry !== undefined && entry[0] === version) entry[1]++;
-    else if (s.drops.size < MAX_DROP_ENTRIES) s.drops.set(d.address, [version, 1]);
+    const key = `${d.address}/${version}`;
+    const entry = s.drops.get(key);
+    if (entry !== undefined) entry[2]++;
+    else if (s.drops.size < MAX_DROP_ENTRIES) s.drops.set(key, [d.address, version, 1]);
   }
 
-  private spawn(s: Slot, templates: unknown, resumeAt: number | undefined): Promise<void> {
+  private spawn(s: Slot, templates: string | undefined, resumeAt: number | undefined): Promise<void> {
     const setup: WorkerSetup = {
       ...this.options.setup,
       index: s.index,
@@ -430,9 +471,10 @@ export class DecodePool implements DatagramRoute {
           s.requests.delete(id);
           p.resolve(undefined);
         }
+        // What it held (in flight to it, and in its queue) is lost: counted as dropped.
+        s.droppedBefore += s.queue[2] + s.queue[0] + s.inflightCount;
         s.inflightCount = 0;
         s.inflightBytes = 0;
-        s.droppedBefore += s.queue[2];
         s.queue = [0, 0, 0];
         if (this.stopping) return;
         this.restarts++;
@@ -452,8 +494,7 @@ export class DecodePool implements DatagramRoute {
           if (this.stopping) return;
           const now = Date.now();
           const current = Math.floor(now / this.intervalMs) * this.intervalMs;
-          const doc = { format: 1, exporters: s.parts.map((p) => JSON.parse(p) as unknown) };
-          void this.spawn(s, doc, Math.max(current, this.resumeAt ?? current));
+          void this.spawn(s, templatesText(s.parts), Math.max(current, this.resumeAt ?? current));
         };
         if (s.restartDelayMs === 0) restart();
         else setTimeout(restart, s.restartDelayMs).unref();
@@ -468,7 +509,7 @@ export class DecodePool implements DatagramRoute {
         return;
       case 'ack':
         s.inflightCount -= m.count;
-        s.inflightBytes -= m.payloadBytes;
+        s.inflightBytes -= m.buffer.byteLength;
         s.queue = m.queue;
         if (m.buffer.byteLength === BATCH_BYTES && this.spare.length < SPARE_BUFFERS)
           this.spare.push(m.buffer);
@@ -482,14 +523,23 @@ export class DecodePool implements DatagramRoute {
       case 'res': {
         const p = s.requests.get(m.id);
         if (p === undefined) {
-          // A flush answered after its time was up: its windows are still written, unmerged.
-          if (Array.isArray(m.value) && m.value.length > 0) this.deps.write(m.value as Point[]);
+          // A flush answered after its time was up: its windows are still written, unmerged
+          // (a series two workers share is then written twice, the later replacing the earlier).
+          // Any other late answer is of no use any more.
+          const op = s.lateOps.get(m.id);
+          s.lateOps.delete(m.id);
+          if (op === 'flush' && Array.isArray(m.value) && m.value.length > 0)
+            this.deps.write(m.value as Point[]);
           return;
         }
         s.requests.delete(m.id);
         clearTimeout(p.timer);
         if (m.error !== undefined)
-          this.deps.log.warn({ worker: s.index, op: p.op, error: m.error }, 'decode worker request failed');
+          this.warn.warn(
+            `failed:${s.index}:${p.op}`,
+            { worker: s.index, op: p.op, error: m.error },
+            'decode worker request failed',
+          );
         p.resolve(m.error === undefined ? m.value : undefined);
       }
     }
@@ -501,11 +551,20 @@ export class DecodePool implements DatagramRoute {
     if (worker === undefined) return Promise.resolve(undefined);
     const id = this.nextId++;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        s.requests.delete(id);
-        this.deps.log.warn({ worker: s.index, op }, 'decode worker did not answer in time');
-        resolve(undefined);
-      }, REQUEST_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => {
+          s.requests.delete(id);
+          if (s.lateOps.size >= MAX_LATE_OPS) s.lateOps.delete(s.lateOps.keys().next().value!);
+          s.lateOps.set(id, op);
+          this.warn.warn(
+            `late:${s.index}:${op}`,
+            { worker: s.index, op },
+            'decode worker did not answer in time',
+          );
+          resolve(undefined);
+        },
+        this.stopping || op === 'stop' || op === 'drain' ? STOP_TIMEOUT_MS : REQUEST_TIMEOUT_MS,
+      );
       timer.unref();
       s.requests.set(id, { op, resolve: resolve as (v: unknown) => void, timer });
       const m: ToWorker = { t: 'req', id, op, arg };

@@ -110,7 +110,7 @@ const view: CollectorView = localView(loop.state);
 
 if (setup.templates !== undefined) {
   try {
-    loop.restore(setup.templates);
+    loop.restore(JSON.parse(setup.templates));
   } catch (err) {
     log.warn({ err }, 'templates for this worker unreadable; starting without them');
   }
