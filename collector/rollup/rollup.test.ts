@@ -589,3 +589,29 @@ describe('the rollup is bounded over all exporters, not only per exporter', () =
     expect(rollup.stats.interfacesFolded).toBeGreaterThan(0);
   });
 });
+
+describe('a decode worker’s share of the rollup budgets', () => {
+  it('folds beyond the configured series and exporter shares, keeping every byte', () => {
+    const { rollup, all } = setup({ maxSeriesPerWindow: 10, maxExportersPerWindow: 3 });
+    const records: DecodedRecord[] = [];
+    // 5 exporters × 4 interfaces, one byte each: exporters 4 and 5 go to overflow; interfaces
+    // beyond 10 series (interfaces and protocol pairs together) to ifIndex overflow.
+    for (let e = 1; e <= 5; e++)
+      for (let i = 1; i <= 4; i++)
+        records.push(
+          flow({ exporter: `x${e}`, inIf: i, protocol: 6, srcPort: 443, bytes: 1, packets: 1, end: T0 }),
+        );
+    rollup.ingest(records, T0 + 1000);
+    rollup.close(T0 + 1000);
+    const traffic = all().filter((p) => p.measurement === 'traffic');
+    expect(new Set(traffic.map((p) => p.tags['exporter']))).toEqual(new Set(['x1', 'x2', 'x3', 'overflow']));
+    expect(traffic.reduce((a, p) => a + Number(p.fields['bytes']), 0)).toBe(20);
+    expect(traffic.some((p) => p.tags['ifIndex'] === 'overflow')).toBe(true);
+    expect(rollup.stats.exportersFolded).toBe(8);
+  });
+
+  it('refuses a share that is not a positive integer', () => {
+    expect(() => setup({ maxSeriesPerWindow: 0 })).toThrow(RangeError);
+    expect(() => setup({ maxExportersPerWindow: 1.5 })).toThrow(RangeError);
+  });
+});

@@ -60,6 +60,13 @@ export interface RollupConfig {
   topN: number;
   /** Space-Saving counters per exporter and side; default 10 × topN, at most 1000. */
   topCapacity?: number;
+  /**
+   * Interface and protocol series per interval, and exporters per interval, before the rest is
+   * folded (default MAX_SERIES_PER_WINDOW and MAX_EXPORTERS_PER_WINDOW). Each of N decode workers
+   * gets 1/N, so the bound holds for the process whatever N.
+   */
+  maxSeriesPerWindow?: number;
+  maxExportersPerWindow?: number;
 }
 
 export const DEFAULT_ROLLUP_CONFIG: RollupConfig = { intervalMs: 60_000, topN: 10 };
@@ -206,7 +213,7 @@ class ExporterWindow {
     if (t === undefined) {
       if (
         ifIndex !== OVERFLOW_IF &&
-        (this.interfaces.size >= MAX_INTERFACES || this.window.series >= MAX_SERIES_PER_WINDOW)
+        (this.interfaces.size >= MAX_INTERFACES || this.window.series >= this.window.maxSeries)
       ) {
         this.overflowed++;
         return this.iface(OVERFLOW_IF);
@@ -222,7 +229,7 @@ class ExporterWindow {
     let key = (protocolId(r.protocol) << SERVICE_BITS) | serviceId(r.protocol, r.srcPort, r.dstPort);
     let t = this.protocols.get(key);
     if (t === undefined) {
-      if (key !== 0 && this.window.series >= MAX_SERIES_PER_WINDOW) {
+      if (key !== 0 && this.window.series >= this.window.maxSeries) {
         this.protocolsFolded++;
         key = 0;
         t = this.protocols.get(key);
@@ -242,7 +249,10 @@ class Window {
   series = 0;
   /** Records counted under OVERFLOW_EXPORTER. */
   exportersFolded = 0;
-  constructor(readonly start: number) {}
+  constructor(
+    readonly start: number,
+    readonly maxSeries: number,
+  ) {}
 }
 
 const ON_TIME = 0;
@@ -279,6 +289,8 @@ export class Rollup {
   private readonly grace: number;
   private readonly topN: number;
   private readonly topCapacity: number;
+  private readonly maxSeries: number;
+  private readonly maxExporters: number;
   private readonly windows = new Map<number, Window>();
   /** Every window that starts before this has been emitted. */
   private watermark = Number.NEGATIVE_INFINITY;
@@ -303,6 +315,17 @@ export class Rollup {
       throw new RangeError('topCapacity must be an integer ≥ topN');
     this.interval = c.intervalMs;
     this.grace = grace;
+    this.maxSeries = c.maxSeriesPerWindow ?? MAX_SERIES_PER_WINDOW;
+    this.maxExporters = c.maxExportersPerWindow ?? MAX_EXPORTERS_PER_WINDOW;
+    if (
+      !(
+        Number.isInteger(this.maxSeries) &&
+        this.maxSeries >= 1 &&
+        Number.isInteger(this.maxExporters) &&
+        this.maxExporters >= 1
+      )
+    )
+      throw new RangeError('maxSeriesPerWindow and maxExportersPerWindow must be positive integers');
     this.topN = c.topN;
     this.topCapacity = capacity;
   }
@@ -352,7 +375,7 @@ export class Rollup {
         exporter = r.exporter;
         ew = window.exporters.get(exporter);
         if (ew === undefined) {
-          folded = window.exporters.size >= MAX_EXPORTERS_PER_WINDOW;
+          folded = window.exporters.size >= this.maxExporters;
           const key = folded ? OVERFLOW_EXPORTER : exporter;
           ew = window.exporters.get(key);
           if (ew === undefined) {
@@ -450,7 +473,7 @@ export class Rollup {
     }
     let w = this.windows.get(target);
     if (w === undefined) {
-      w = new Window(target);
+      w = new Window(target, this.maxSeries);
       this.windows.set(target, w);
     }
     return w;

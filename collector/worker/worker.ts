@@ -21,7 +21,7 @@ import { collectorCounters } from '../decode/state.js';
 import { type CollectorView, localView } from '../decode/view.js';
 import { registerRollupMetrics } from '../rollup/metrics.js';
 import { RawFlowSampler } from '../rollup/raw-flows.js';
-import { Rollup } from '../rollup/rollup.js';
+import { MAX_EXPORTERS_PER_WINDOW, MAX_SERIES_PER_WINDOW, Rollup } from '../rollup/rollup.js';
 import { readBatch } from './batch.js';
 import type { FromWorker, Op, StopAnswer, ToWorker, WorkerSetup } from './messages.js';
 
@@ -54,7 +54,12 @@ const sampling = new Map(
 
 let windowPoints: Point[] = [];
 const rollup = new Rollup(
-  { intervalMs: config.storage.rollupInterval * 1000, topN: config.storage.topTalkers },
+  {
+    intervalMs: config.storage.rollupInterval * 1000,
+    topN: config.storage.topTalkers,
+    maxSeriesPerWindow: share(MAX_SERIES_PER_WINDOW, 1024),
+    maxExportersPerWindow: share(MAX_EXPORTERS_PER_WINDOW, 16),
+  },
   {
     sink: (points) => {
       for (const p of points) windowPoints.push(p);
