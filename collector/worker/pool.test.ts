@@ -219,3 +219,95 @@ describe('decode workers', () => {
     expect(droppedField).toBe(dropped);
   });
 });
+
+type Internals = { slots: { worker: { terminate(): Promise<number> } }[]; sendAll(): void };
+
+describe('decode pool losses', () => {
+  it('counts as dropped the datagrams in flight to a worker that dies', async () => {
+    const { pool } = await start(1);
+    const internals = pool as unknown as Internals;
+    const dying = internals.slots[0]!.worker.terminate();
+    const payload = v5(1);
+    for (let i = 0; i < 100; i++)
+      expect(pool.push({ payload, address: '127.0.5.1', port: 2055, receivedAt: Date.now() })).toBe(true);
+    internals.sendAll();
+    expect(pool.pending).toBe(100);
+    await dying;
+    await until(() => pool.restarts === 1);
+    // Nothing is waiting any more and nothing was decoded: all 100 must show as dropped.
+    expect(pool.pending).toBe(0);
+    expect(pool.dropped).toBe(100);
+  });
+
+  it('keeps an exporter’s drops of one version when a datagram of another version is dropped', async () => {
+    const { collector, pool, written, stop } = await start(1, { queueSize: 16 });
+    const source = '127.0.5.2';
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, source, resolve));
+    await new Promise<void>((resolve, reject) =>
+      socket.send(v5(1), collector.ports[0]!, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
+    );
+    socket.close();
+    await until(async () => (await pool.view.has(source)) === true);
+    await until(() => pool.pending === 0);
+    const d = (payload: Uint8Array) =>
+      pool.push({ payload, address: source, port: 2055, receivedAt: Date.now() });
+    // The share (16) fills with the batch being written; what follows is dropped on this thread.
+    for (let i = 0; i < 16; i++) expect(d(v5(1))).toBe(true);
+    for (let i = 0; i < 10; i++) expect(d(v5(1))).toBe(false);
+    expect(d(Uint8Array.of(0, 9, 0, 0))).toBe(false);
+    await until(() => pool.pending === 0);
+    expect(pool.dropped).toBe(11);
+    await stop();
+    const droppedField = written
+      .filter((p) => p.measurement === 'collector' && p.tags['exporter'] === source)
+      .reduce((n, p) => n + Number(p.fields['dropped']), 0);
+    expect(droppedField).toBe(11);
+  });
+});
+
+describe('decode pool late answers', () => {
+  it('never writes a late answer to anything but a flush to the store', async () => {
+    const { vi } = await import('vitest');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const config = loadConfig(undefined, {});
+      const written: unknown[] = [];
+      const pool = new DecodePool(
+        {
+          workers: 1,
+          queueSize: 16,
+          queueMaxBytes: 1 << 20,
+          flushEveryMs: 60_000,
+          stateFile: undefined,
+          setup: { config, logFormat: 'json' },
+        },
+        {
+          log: silent,
+          internalErrors: new InternalErrors(silent),
+          metrics: new Registry(),
+          write: (p) => written.push(...p),
+        },
+      );
+      const posted: { id: number }[] = [];
+      const internals = pool as unknown as {
+        slots: { worker: unknown }[];
+        onMessage(s: unknown, m: unknown): void;
+      };
+      // A worker busy past the request timeout (e.g. behind a queue of heavy API requests).
+      internals.slots[0]!.worker = { postMessage: (m: { id: number }) => posted.push(m) };
+      const answer = pool.view.interfaces(undefined, 100_000);
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(await answer).toEqual([]);
+      // Its answer arrives after all: interface rows, not points.
+      internals.onMessage(internals.slots[0], {
+        t: 'res',
+        id: posted[0]!.id,
+        value: [{ exporter: '192.0.2.1', ifIndex: 1, name: 'ge-0/0/0' }],
+      });
+      expect(written).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
