@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import {
   DETECTOR_DEFAULTS,
   type DetectorOptions,
+  episodeStarts,
   MovingLevel,
   SeriesAnomalyDetector,
 } from '../anomaly/detector.js';
@@ -24,7 +25,14 @@ import { seasonalNaive } from '../forecast/seasonal-naive.js';
 import { DEFAULT_BOUNDS, stateOf } from '../markov/chain.js';
 import { chooseChain } from '../markov/select.js';
 import { EvalInputError, medianStep, parseTime, readSeries, type Series } from './csv.js';
-import { optimiseCorpus, PROFILE_NAMES, type ProfileName, type ScoredFile, scoreCorpus } from './nab.js';
+import {
+  normalisedScore,
+  PROFILE_NAMES,
+  type ProfileName,
+  type ScoredFile,
+  scoreDetections,
+  weigh,
+} from './nab.js';
 
 export type Horizon = '1h' | '1d';
 
@@ -231,43 +239,67 @@ export function evaluateMarkov(s: Series): MarkovResult[] {
   return results;
 }
 
-/** Runs the production detector over one series and gives NAB its per-row scores: an episode is reported once, at its start. */
-export function detectorScores(values: Float64Array, options: DetectorOptions = {}): Float64Array {
+/** The production detector's score of every row, before any episode is formed. */
+export function rawDetectorScores(values: Float64Array, options: DetectorOptions = {}): Float64Array {
   const detector = new SeriesAnomalyDetector(options);
   const level = new MovingLevel();
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     const expected = level.expected;
-    const r = Number.isNaN(expected) ? { score: 0 } : detector.update(v, expected);
+    out[i] = Number.isNaN(expected) ? 0 : detector.update(v, expected).score;
     level.push(v);
-    out[i] = r.event === 'start' || !detector.episodeOpen ? r.score : 0;
   }
   return out;
 }
+
+/**
+ * Thresholds tried by the optimised score: a grid of 0.001 over (0, 1]. NAB's own optimiser is a
+ * local search to a finite tolerance, not a sweep over every score; a thousandth is finer than any
+ * threshold a user would set.
+ */
+const THRESHOLD_GRID = Array.from({ length: 1000 }, (_, k) => (k + 1) / 1000);
 
 export function evaluateNab(dir: string, options: DetectorOptions = {}): AnomalyResult {
   const labelsPath = join(dir, 'labels', 'combined_windows.json');
   const labels = JSON.parse(readFileSync(labelsPath, 'utf8')) as Record<string, [string, string][]>;
   const files: ScoredFile[] = [];
+  const raws: Float64Array[] = [];
   for (const [relative, windows] of Object.entries(labels)) {
     const path = join(dir, 'data', relative);
     if (!existsSync(path)) continue;
     const s = readSeries(path, relative);
+    const raw = rawDetectorScores(s.values, options);
+    raws.push(raw);
     files.push({
       name: relative,
       timestamps: s.times,
-      scores: detectorScores(s.values, options),
+      scores: raw,
       windows: windows.map(([a, b]) => [parseTime(a), parseTime(b)] as const),
     });
   }
   if (files.length === 0) throw new EvalInputError(`${dir}: no labelled data files found`);
   const threshold = options.threshold ?? DETECTOR_DEFAULTS.threshold;
+  const quiet = options.quietSamples ?? DETECTOR_DEFAULTS.quietSamples;
+  // At each threshold, NAB is given what production would report at it: the start of each episode.
+  const startsAt = new Map<number, number[][]>();
+  const starts = (t: number) => {
+    let s = startsAt.get(t);
+    if (s === undefined) {
+      s = raws.map((r) => episodeStarts(r, t, quiet));
+      startsAt.set(t, s);
+    }
+    return s;
+  };
   const scores = {} as Record<ProfileName, number>;
   const optimized = {} as Record<ProfileName, number>;
   for (const p of PROFILE_NAMES) {
-    scores[p] = scoreCorpus(files, threshold, p).normalized;
-    optimized[p] = optimiseCorpus(files, p).normalized;
+    const weighed = files.map((f) => weigh(f, p));
+    const rawAt = (t: number) => starts(t).reduce((sum, d, i) => sum + scoreDetections(weighed[i]!, d), 0);
+    scores[p] = normalisedScore(rawAt(threshold), files, p);
+    let best = Number.NEGATIVE_INFINITY;
+    for (const t of [...THRESHOLD_GRID, threshold]) best = Math.max(best, rawAt(t));
+    optimized[p] = normalisedScore(best, files, p);
   }
   return { files: files.length, threshold, scores, optimized };
 }
