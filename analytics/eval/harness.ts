@@ -15,13 +15,14 @@ import {
   SeriesAnomalyDetector,
 } from '../anomaly/detector.js';
 import { decompositionForecaster } from '../forecast/decomposition.js';
-import { forecastSeries } from '../forecast/engine.js';
+import { BACKTEST_ORIGINS, forecastSeries } from '../forecast/engine.js';
 import type { Forecaster } from '../forecast/forecaster.js';
 import { holtWinters } from '../forecast/holt-winters.js';
 import { loadMstl, mstlForecaster } from '../forecast/mstl.js';
 import { detectPeriods } from '../forecast/periods.js';
 import { regressionForecaster } from '../forecast/regression.js';
 import { seasonalNaive } from '../forecast/seasonal-naive.js';
+import { analyticsSchema } from '../jobs/config.js';
 import { DEFAULT_BOUNDS, stateOf } from '../markov/chain.js';
 import { chooseChain } from '../markov/select.js';
 import { EvalInputError, medianStep, parseTime, readSeries, type Series } from './csv.js';
@@ -111,51 +112,72 @@ function seasonalNaiveScale(y: Float64Array, end: number, m: number): number {
   return c > 0 ? s / c : Number.NaN;
 }
 
+/** What `flowcast serve` forecasts from by default: its history window and horizon, in days. */
+const PRODUCTION = analyticsSchema.parse({});
+
+/**
+ * At each origin, the forecast `flowcast serve` would make there: from the last `historyDays` of the
+ * series, `horizonDays` ahead, the model chosen on its day-ahead backtest errors at production's
+ * origins. The 1-hour and 1-day figures are the first hour and the first day of that one forecast,
+ * as a reader of production's forecasts gets them.
+ */
 export function evaluateForecasts(s: Series, forecasters: readonly Forecaster[]): ForecastResult[] {
   const L = layout(s);
   const y = s.values;
   const m = L.periods[0] ?? L.samplesPerDay;
-  const out: ForecastResult[] = [];
-  for (const horizon of ['1h', '1d'] as const) {
-    const h = L.horizons[horizon];
-    const acc = { model: { ae: 0, sm: 0, n: 0 }, naive: { ae: 0, sm: 0, n: 0 } };
-    const chosen: Record<string, number> = {};
-    let origins = 0;
-    for (const o of L.origins) {
-      const steps = Math.min(h, y.length - o);
-      if (steps < h) continue;
-      const train = y.subarray(0, o);
-      const scale = seasonalNaiveScale(y, o, m);
-      const fc = forecastSeries(train, { periods: L.periods }, h, { forecasters, origins: 3 });
-      const naive = seasonalNaive.fit(train, { periods: L.periods }).predict(h);
-      chosen[fc.model] = (chosen[fc.model] ?? 0) + 1;
-      origins++;
+  const history = Math.round(PRODUCTION.historyDays * L.samplesPerDay);
+  const horizon = Math.max(L.horizons['1d'], Math.round(PRODUCTION.horizonDays * L.samplesPerDay));
+  const empty = () => ({
+    model: { ae: 0, sm: 0, n: 0 },
+    naive: { ae: 0, sm: 0, n: 0 },
+    chosen: {} as Record<string, number>,
+    origins: 0,
+  });
+  const acc = { '1h': empty(), '1d': empty() };
+  for (const o of L.origins) {
+    if (y.length - o < L.horizons['1h']) continue;
+    const train = y.subarray(Math.max(0, o - history), o);
+    const scale = seasonalNaiveScale(y, o, m);
+    const fc = forecastSeries(train, { periods: L.periods }, horizon, {
+      forecasters,
+      origins: BACKTEST_ORIGINS,
+      selectHorizon: Math.min(horizon, L.samplesPerDay),
+    });
+    const naive = seasonalNaive.fit(train, { periods: L.periods }).predict(L.horizons['1d']);
+    for (const hz of ['1h', '1d'] as const) {
+      const h = L.horizons[hz];
+      if (y.length - o < h) continue;
+      const a = acc[hz];
+      a.chosen[fc.model] = (a.chosen[fc.model] ?? 0) + 1;
+      a.origins++;
       for (let k = 0; k < h; k++) {
         const truth = y[o + k]!;
-        for (const [pred, a] of [
-          [fc.yhat[k]!, acc.model],
-          [naive[k]!, acc.naive],
+        for (const [pred, e] of [
+          [fc.yhat[k]!, a.model],
+          [naive[k]!, a.naive],
         ] as const) {
-          const e = Math.abs(truth - pred);
-          a.ae += e / scale;
-          a.sm += Math.abs(truth) + Math.abs(pred) > 0 ? (200 * e) / (Math.abs(truth) + Math.abs(pred)) : 0;
-          a.n++;
+          const err = Math.abs(truth - pred);
+          e.ae += err / scale;
+          e.sm += Math.abs(truth) + Math.abs(pred) > 0 ? (200 * err) / (Math.abs(truth) + Math.abs(pred)) : 0;
+          e.n++;
         }
       }
     }
-    const names = Object.keys(chosen);
-    out.push({
+  }
+  return (['1h', '1d'] as const).map((horizon) => {
+    const a = acc[horizon];
+    const names = Object.keys(a.chosen);
+    return {
       series: s.name,
       horizon,
       model: names.length === 1 ? names[0]! : 'auto',
-      smape: acc.model.sm / acc.model.n,
-      mase: acc.model.ae / acc.model.n,
-      naive: { smape: acc.naive.sm / acc.naive.n, mase: acc.naive.ae / acc.naive.n },
-      chosen,
-      origins,
-    });
-  }
-  return out;
+      smape: a.model.sm / a.model.n,
+      mase: a.model.ae / a.model.n,
+      naive: { smape: a.naive.sm / a.naive.n, mase: a.naive.ae / a.naive.n },
+      chosen: a.chosen,
+      origins: a.origins,
+    };
+  });
 }
 
 /** The evaluation link's capacity: 1.1 times the largest value of the series (documented rule). */
