@@ -86,6 +86,9 @@ describe('flowcast eval on synthetic data', () => {
     ]);
     // One window, detected early in it, no false positive: close to the perfect detector's 100.
     expect(json.anomaly.scores['standard']).toBeGreaterThan(90);
+    // The production threshold is among those the optimised figure tries.
+    for (const [profile, score] of Object.entries(json.anomaly.scores))
+      expect(json.anomaly.optimized[profile]).toBeGreaterThanOrEqual(score);
     expect(json.markov.map((m) => m['horizon'])).toEqual(['1h', '1d']);
     for (const m of json.markov) {
       expect(Object.keys(m).sort()).toEqual([
