@@ -111,7 +111,7 @@ function analytics(now: number): Point[] {
     points.push({
       measurement: 'forecast',
       tags: { series, model: 'seasonal' },
-      fields: { yhat, lower: yhat * 0.75, upper: yhat * 1.25 },
+      fields: { yhat, lower: yhat * 0.75, upper: yhat * 1.25, lower80: yhat * 0.85, upper80: yhat * 1.15 },
       time: t,
     });
   }
@@ -133,6 +133,7 @@ function analytics(now: number): Point[] {
       capacityBps: 1e8,
       p95Bps: 4.3e7,
       trendBpsPerDay: 2.2e6,
+      threshold: 0.8,
       daysToThreshold: 16.5,
       probCongested: 0.18,
     }),
@@ -363,7 +364,15 @@ describe.skipIf(!hasChromium)('the web console in Chromium, after a replay into 
     await page.locator('[data-table="top-src"] tbody tr').first().waitFor();
     await page.locator('[data-chart="traffic"][data-lines*="forecast"]').waitFor({ timeout: 15_000 });
     const chart = await chartState(page, 'traffic');
-    expect(chart.series.map((s) => s.label)).toEqual(['in', 'out', 'forecast in', 'upper', 'lower']);
+    expect(chart.series.map((s) => s.label)).toEqual([
+      'in',
+      'out',
+      'forecast in',
+      'upper',
+      'lower',
+      'upper80',
+      'lower80',
+    ]);
 
     // The chart holds exactly what the API answered for inbound traffic.
     const answer = answers.at(-1)!.body;
@@ -380,6 +389,18 @@ describe.skipIf(!hasChromium)('the web console in Chromium, after a replay into 
     expect(drawnSince.inPixels).toBeGreaterThan(8);
     const forecast = chart.series[2]!.values.filter((v) => v !== null);
     expect(forecast.length).toBeGreaterThan(20);
+    // Both bands, as stored: the 80 % one (yhat ± 15 %) inside the 95 % one (± 25 %).
+    const [yhat, upper, lower, upper80, lower80] = [2, 3, 4, 5, 6].map((i) => chart.series[i]!.values);
+    let banded = 0;
+    yhat!.forEach((v, i) => {
+      if (v === null) return;
+      expect(upper![i]).toBeCloseTo(v * 1.25, 3);
+      expect(upper80![i]).toBeCloseTo(v * 1.15, 3);
+      expect(lower80![i]).toBeCloseTo(v * 0.85, 3);
+      expect(lower![i]).toBeCloseTo(v * 0.75, 3);
+      banded++;
+    });
+    expect(banded).toBe(forecast.length);
 
     // All exporters, all interfaces: every replayed inbound byte is in the chart's answer.
     answers.length = 0;
@@ -437,8 +458,14 @@ describe.skipIf(!hasChromium)('the web console in Chromium, after a replay into 
       .locator('[data-chart="capacity"][data-points]:not([data-points="0"])')
       .waitFor({ timeout: 15_000 });
     const chart = await chartState(page, 'capacity');
-    expect(chart.series.map((s) => s.label)).toEqual(['out', 'capacity']);
+    expect(chart.series.map((s) => s.label)).toEqual(['out', 'capacity', 'threshold']);
     expect(chart.series[1]!.values.every((v) => v === 1e8)).toBe(true);
+    // The planning threshold the API gives for the row: 80 % of 100 Mb/s.
+    expect(capacity[0].thresholdBps).toBe(8e7);
+    expect(chart.series[2]!.values.every((v) => v === 8e7)).toBe(true);
+    expect(await page.locator('tr.detail .subtitle').innerText()).toContain(
+      'planning threshold (80 Mb/s, 80 % of capacity)',
+    );
     expect(chart.series[0]!.values.filter((v) => v !== null && v > 0).length).toBeGreaterThanOrEqual(5);
     await page.waitForLoadState('networkidle');
     await page.screenshot({ path: join(ARTIFACTS, 'capacity.png'), fullPage: true });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gaussian } from '../forecast/synthetic.js';
-import { normalTail, SeriesAnomalyDetector } from './detector.js';
+import { episodeStarts, normalTail, SeriesAnomalyDetector } from './detector.js';
 
 describe('series anomaly detector', () => {
   it('has the right normal tail', () => {
@@ -26,6 +26,32 @@ describe('series anomaly detector', () => {
     expect(events[0]![0]).toBeLessThan(2005);
     expect(events[1]![1]).toBe('end');
     expect(events[1]![0]).toBeGreaterThanOrEqual(2100);
+  });
+
+  it('finds after the fact the episode starts the online detector reported, at any threshold', () => {
+    const noise = gaussian(11);
+    const values = Array.from({ length: 4000 }, (_, t) => {
+      const burst = (t >= 1500 && t < 1530) || (t >= 1700 && t < 1710) || (t >= 2500 && t < 2600) ? 60 : 0;
+      return 100 + noise() * 5 + burst;
+    });
+    for (const [threshold, quietSamples] of [
+      [0.95, 288],
+      [0.6, 50],
+      [0.3, 20],
+    ] as const) {
+      const detector = new SeriesAnomalyDetector({ threshold, quietSamples });
+      const scores: number[] = [];
+      const online: number[] = [];
+      values.forEach((v, t) => {
+        const r = detector.update(v, 100);
+        scores.push(r.score);
+        if (r.event === 'start') online.push(t);
+      });
+      expect(online.length).toBeGreaterThan(0);
+      expect(episodeStarts(scores, threshold, quietSamples)).toEqual(online);
+    }
+    // By hand: an episode ends after `quietSamples` samples below the threshold, not before.
+    expect(episodeStarts([0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 1], 0.5, 3)).toEqual([1, 10]);
   });
 
   it('scores nothing during warm-up and ignores non-finite input', () => {

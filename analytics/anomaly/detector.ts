@@ -220,6 +220,34 @@ export class SeriesAnomalyDetector {
   }
 }
 
+/**
+ * The rows that start an episode in a sequence of scores, at a threshold: the detector's own episode
+ * rule applied after the fact (the score of a sample does not depend on the threshold, only the
+ * episodes do), so that an evaluation can try other thresholds without running the detector again.
+ */
+export function episodeStarts(
+  scores: ArrayLike<number>,
+  threshold: number,
+  quietSamples: number = DETECTOR_DEFAULTS.quietSamples,
+): number[] {
+  const starts: number[] = [];
+  let open = false;
+  let quiet = 0;
+  for (let i = 0; i < scores.length; i++) {
+    if (scores[i]! >= threshold) {
+      quiet = 0;
+      if (!open) {
+        open = true;
+        starts.push(i);
+      }
+    } else if (open && ++quiet >= quietSamples) {
+      open = false;
+      quiet = 0;
+    }
+  }
+  return starts;
+}
+
 /** A short moving level as the expectation when there is no forecast: the mean of the last samples. */
 export class MovingLevel {
   private readonly buf: Float64Array;

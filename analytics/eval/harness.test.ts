@@ -2,10 +2,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Forecaster } from '../forecast/forecaster.js';
 import { gaussian } from '../forecast/synthetic.js';
 import { EvalInputError, parseSeries, parseTime } from './csv.js';
 import { missedGoals } from './goals.js';
-import { contractJson, runEval } from './harness.js';
+import { contractJson, evaluateForecasts, runEval } from './harness.js';
 
 const HALF_HOUR = 1_800_000;
 const T0 = Date.UTC(2024, 0, 1);
@@ -85,6 +86,9 @@ describe('flowcast eval on synthetic data', () => {
     ]);
     // One window, detected early in it, no false positive: close to the perfect detector's 100.
     expect(json.anomaly.scores['standard']).toBeGreaterThan(90);
+    // The production threshold is among those the optimised figure tries.
+    for (const [profile, score] of Object.entries(json.anomaly.scores))
+      expect(json.anomaly.optimized[profile]).toBeGreaterThanOrEqual(score);
     expect(json.markov.map((m) => m['horizon'])).toEqual(['1h', '1d']);
     for (const m of json.markov) {
       expect(Object.keys(m).sort()).toEqual([
@@ -102,5 +106,41 @@ describe('flowcast eval on synthetic data', () => {
         maxMaseEverywhere: 1,
       }),
     ).toEqual([expect.stringMatching(/^forecast synthetic 1d: MASE .* > 1e-9$/)]);
+  });
+});
+
+describe('forecast evaluation', () => {
+  it('forecasts at each origin as flowcast serve does: 30 days of history, 7 days ahead, chosen on 2 day-ahead backtests', () => {
+    // 45 days at half-hour steps (48 a day): origins from day 31.5, so the history window binds.
+    const perDay = 48;
+    const times = Array.from({ length: 45 * perDay }, (_, i) => T0 + i * HALF_HOUR);
+    const values = Float64Array.from(times, (_, i) => 100 + 10 * Math.sin((2 * Math.PI * i) / perDay));
+    const fits: number[] = [];
+    const horizons: number[] = [];
+    // A model that forecasts the last value and records what it was given.
+    const recorder: Forecaster = {
+      name: 'last_value',
+      minLength: () => 1,
+      fit(y) {
+        fits.push(y.length);
+        const last = y[y.length - 1]!;
+        return {
+          predict(h) {
+            horizons.push(h);
+            return new Float64Array(h).fill(last);
+          },
+        };
+      },
+    };
+    const [hour, day] = evaluateForecasts({ name: 's', times, values }, [recorder]);
+    const origins = Math.ceil((45 * perDay - Math.floor(0.7 * 45 * perDay)) / perDay);
+    expect(hour!.origins).toBe(origins);
+    expect(day!.origins).toBe(origins - 1); // the last origin has an hour after it, not a day
+    // Per origin: two backtest fits predicting one day, then the refit predicting seven days.
+    expect(fits.length).toBe(3 * origins);
+    expect(Math.max(...fits)).toBe(30 * perDay);
+    expect(horizons.filter((h) => h === 7 * perDay).length).toBe(origins);
+    expect(horizons.filter((h) => h === perDay).length).toBe(2 * origins);
+    expect(horizons.length).toBe(3 * origins);
   });
 });

@@ -10,21 +10,30 @@ import { basename, join } from 'node:path';
 import {
   DETECTOR_DEFAULTS,
   type DetectorOptions,
+  episodeStarts,
   MovingLevel,
   SeriesAnomalyDetector,
 } from '../anomaly/detector.js';
 import { decompositionForecaster } from '../forecast/decomposition.js';
-import { forecastSeries } from '../forecast/engine.js';
+import { BACKTEST_ORIGINS, forecastSeries } from '../forecast/engine.js';
 import type { Forecaster } from '../forecast/forecaster.js';
 import { holtWinters } from '../forecast/holt-winters.js';
 import { loadMstl, mstlForecaster } from '../forecast/mstl.js';
 import { detectPeriods } from '../forecast/periods.js';
 import { regressionForecaster } from '../forecast/regression.js';
 import { seasonalNaive } from '../forecast/seasonal-naive.js';
+import { analyticsSchema } from '../jobs/config.js';
 import { DEFAULT_BOUNDS, stateOf } from '../markov/chain.js';
 import { chooseChain } from '../markov/select.js';
 import { EvalInputError, medianStep, parseTime, readSeries, type Series } from './csv.js';
-import { optimiseCorpus, PROFILE_NAMES, type ProfileName, type ScoredFile, scoreCorpus } from './nab.js';
+import {
+  normalisedScore,
+  PROFILE_NAMES,
+  type ProfileName,
+  type ScoredFile,
+  scoreDetections,
+  weigh,
+} from './nab.js';
 
 export type Horizon = '1h' | '1d';
 
@@ -103,51 +112,72 @@ function seasonalNaiveScale(y: Float64Array, end: number, m: number): number {
   return c > 0 ? s / c : Number.NaN;
 }
 
+/** What `flowcast serve` forecasts from by default: its history window and horizon, in days. */
+const PRODUCTION = analyticsSchema.parse({});
+
+/**
+ * At each origin, the forecast `flowcast serve` would make there: from the last `historyDays` of the
+ * series, `horizonDays` ahead, the model chosen on its day-ahead backtest errors at production's
+ * origins. The 1-hour and 1-day figures are the first hour and the first day of that one forecast,
+ * as a reader of production's forecasts gets them.
+ */
 export function evaluateForecasts(s: Series, forecasters: readonly Forecaster[]): ForecastResult[] {
   const L = layout(s);
   const y = s.values;
   const m = L.periods[0] ?? L.samplesPerDay;
-  const out: ForecastResult[] = [];
-  for (const horizon of ['1h', '1d'] as const) {
-    const h = L.horizons[horizon];
-    const acc = { model: { ae: 0, sm: 0, n: 0 }, naive: { ae: 0, sm: 0, n: 0 } };
-    const chosen: Record<string, number> = {};
-    let origins = 0;
-    for (const o of L.origins) {
-      const steps = Math.min(h, y.length - o);
-      if (steps < h) continue;
-      const train = y.subarray(0, o);
-      const scale = seasonalNaiveScale(y, o, m);
-      const fc = forecastSeries(train, { periods: L.periods }, h, { forecasters, origins: 3 });
-      const naive = seasonalNaive.fit(train, { periods: L.periods }).predict(h);
-      chosen[fc.model] = (chosen[fc.model] ?? 0) + 1;
-      origins++;
+  const history = Math.round(PRODUCTION.historyDays * L.samplesPerDay);
+  const horizon = Math.max(L.horizons['1d'], Math.round(PRODUCTION.horizonDays * L.samplesPerDay));
+  const empty = () => ({
+    model: { ae: 0, sm: 0, n: 0 },
+    naive: { ae: 0, sm: 0, n: 0 },
+    chosen: {} as Record<string, number>,
+    origins: 0,
+  });
+  const acc = { '1h': empty(), '1d': empty() };
+  for (const o of L.origins) {
+    if (y.length - o < L.horizons['1h']) continue;
+    const train = y.subarray(Math.max(0, o - history), o);
+    const scale = seasonalNaiveScale(y, o, m);
+    const fc = forecastSeries(train, { periods: L.periods }, horizon, {
+      forecasters,
+      origins: BACKTEST_ORIGINS,
+      selectHorizon: Math.min(horizon, L.samplesPerDay),
+    });
+    const naive = seasonalNaive.fit(train, { periods: L.periods }).predict(L.horizons['1d']);
+    for (const hz of ['1h', '1d'] as const) {
+      const h = L.horizons[hz];
+      if (y.length - o < h) continue;
+      const a = acc[hz];
+      a.chosen[fc.model] = (a.chosen[fc.model] ?? 0) + 1;
+      a.origins++;
       for (let k = 0; k < h; k++) {
         const truth = y[o + k]!;
-        for (const [pred, a] of [
-          [fc.yhat[k]!, acc.model],
-          [naive[k]!, acc.naive],
+        for (const [pred, e] of [
+          [fc.yhat[k]!, a.model],
+          [naive[k]!, a.naive],
         ] as const) {
-          const e = Math.abs(truth - pred);
-          a.ae += e / scale;
-          a.sm += Math.abs(truth) + Math.abs(pred) > 0 ? (200 * e) / (Math.abs(truth) + Math.abs(pred)) : 0;
-          a.n++;
+          const err = Math.abs(truth - pred);
+          e.ae += err / scale;
+          e.sm += Math.abs(truth) + Math.abs(pred) > 0 ? (200 * err) / (Math.abs(truth) + Math.abs(pred)) : 0;
+          e.n++;
         }
       }
     }
-    const names = Object.keys(chosen);
-    out.push({
+  }
+  return (['1h', '1d'] as const).map((horizon) => {
+    const a = acc[horizon];
+    const names = Object.keys(a.chosen);
+    return {
       series: s.name,
       horizon,
       model: names.length === 1 ? names[0]! : 'auto',
-      smape: acc.model.sm / acc.model.n,
-      mase: acc.model.ae / acc.model.n,
-      naive: { smape: acc.naive.sm / acc.naive.n, mase: acc.naive.ae / acc.naive.n },
-      chosen,
-      origins,
-    });
-  }
-  return out;
+      smape: a.model.sm / a.model.n,
+      mase: a.model.ae / a.model.n,
+      naive: { smape: a.naive.sm / a.naive.n, mase: a.naive.ae / a.naive.n },
+      chosen: a.chosen,
+      origins: a.origins,
+    };
+  });
 }
 
 /** The evaluation link's capacity: 1.1 times the largest value of the series (documented rule). */
@@ -231,43 +261,67 @@ export function evaluateMarkov(s: Series): MarkovResult[] {
   return results;
 }
 
-/** Runs the production detector over one series and gives NAB its per-row scores: an episode is reported once, at its start. */
-export function detectorScores(values: Float64Array, options: DetectorOptions = {}): Float64Array {
+/** The production detector's score of every row, before any episode is formed. */
+export function rawDetectorScores(values: Float64Array, options: DetectorOptions = {}): Float64Array {
   const detector = new SeriesAnomalyDetector(options);
   const level = new MovingLevel();
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     const expected = level.expected;
-    const r = Number.isNaN(expected) ? { score: 0 } : detector.update(v, expected);
+    out[i] = Number.isNaN(expected) ? 0 : detector.update(v, expected).score;
     level.push(v);
-    out[i] = r.event === 'start' || !detector.episodeOpen ? r.score : 0;
   }
   return out;
 }
+
+/**
+ * Thresholds tried by the optimised score: a grid of 0.001 over (0, 1]. NAB's own optimiser is a
+ * local search to a finite tolerance, not a sweep over every score; a thousandth is finer than any
+ * threshold a user would set.
+ */
+const THRESHOLD_GRID = Array.from({ length: 1000 }, (_, k) => (k + 1) / 1000);
 
 export function evaluateNab(dir: string, options: DetectorOptions = {}): AnomalyResult {
   const labelsPath = join(dir, 'labels', 'combined_windows.json');
   const labels = JSON.parse(readFileSync(labelsPath, 'utf8')) as Record<string, [string, string][]>;
   const files: ScoredFile[] = [];
+  const raws: Float64Array[] = [];
   for (const [relative, windows] of Object.entries(labels)) {
     const path = join(dir, 'data', relative);
     if (!existsSync(path)) continue;
     const s = readSeries(path, relative);
+    const raw = rawDetectorScores(s.values, options);
+    raws.push(raw);
     files.push({
       name: relative,
       timestamps: s.times,
-      scores: detectorScores(s.values, options),
+      scores: raw,
       windows: windows.map(([a, b]) => [parseTime(a), parseTime(b)] as const),
     });
   }
   if (files.length === 0) throw new EvalInputError(`${dir}: no labelled data files found`);
   const threshold = options.threshold ?? DETECTOR_DEFAULTS.threshold;
+  const quiet = options.quietSamples ?? DETECTOR_DEFAULTS.quietSamples;
+  // At each threshold, NAB is given what production would report at it: the start of each episode.
+  const startsAt = new Map<number, number[][]>();
+  const starts = (t: number) => {
+    let s = startsAt.get(t);
+    if (s === undefined) {
+      s = raws.map((r) => episodeStarts(r, t, quiet));
+      startsAt.set(t, s);
+    }
+    return s;
+  };
   const scores = {} as Record<ProfileName, number>;
   const optimized = {} as Record<ProfileName, number>;
   for (const p of PROFILE_NAMES) {
-    scores[p] = scoreCorpus(files, threshold, p).normalized;
-    optimized[p] = optimiseCorpus(files, p).normalized;
+    const weighed = files.map((f) => weigh(f, p));
+    const rawAt = (t: number) => starts(t).reduce((sum, d, i) => sum + scoreDetections(weighed[i]!, d), 0);
+    scores[p] = normalisedScore(rawAt(threshold), files, p);
+    let best = Number.NEGATIVE_INFINITY;
+    for (const t of [...THRESHOLD_GRID, threshold]) best = Math.max(best, rawAt(t));
+    optimized[p] = normalisedScore(best, files, p);
   }
   return { files: files.length, threshold, scores, optimized };
 }

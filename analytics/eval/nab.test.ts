@@ -8,7 +8,9 @@ import {
   type ScoredFile,
   scaledSigmoid,
   scoreCorpus,
+  scoreDetections,
   scoreFile,
+  weigh,
 } from './nab.js';
 
 // Numenta HTM's published anomaly scores on realTraffic/TravelTime_387.csv (testdata/SOURCE.md).
@@ -47,6 +49,21 @@ describe('NAB scoring', () => {
       const row = scoreFile(file, threshold, PROFILES[profile]);
       expect(row.score).toBeCloseTo(published, 9);
       expect({ tp: row.tp, tn: row.tn, fp: row.fp, fn: row.fn }).toEqual(counts);
+    },
+  );
+
+  it.each([
+    ['standard', 0.5421876907348634, 0.371826726451],
+    ['reward_low_FP_rate', 0.5751955032348636, 0.371813980326],
+    ['reward_low_FN_rate', 0.5421876907348634, -0.628173273549],
+  ] as const)(
+    'scores a given set of detections as NAB does (HTM on TravelTime_387, %s)',
+    (profile, threshold, published) => {
+      const detections: number[] = [];
+      for (let i = 0; i < file.timestamps.length; i++) if (file.scores[i]! >= threshold) detections.push(i);
+      expect(scoreDetections(weigh(file, profile), detections)).toBeCloseTo(published, 9);
+      // No detection: minus the false-negative weight of each of the three windows (all after probation).
+      expect(scoreDetections(weigh(file, profile), [])).toBeCloseTo(-3 * PROFILES[profile].fnWeight, 12);
     },
   );
 

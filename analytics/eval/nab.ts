@@ -197,6 +197,54 @@ export function scoreCorpus(
   return { raw, threshold, normalized: normalise(raw, files, cost) };
 }
 
+/**
+ * A file's rows as NAB weighs them (sweeper.calcSweepScore), computed once for scoring many sets of
+ * detections: each row's weight were it a detection, and its window (undefined outside windows,
+ * 'probationary' inside the probationary period).
+ */
+export interface Weighed {
+  readonly weights: Float64Array;
+  readonly windows: ReadonlyArray<string | undefined>;
+  readonly cost: CostMatrix;
+}
+
+export function weigh(file: ScoredFile, profile: ProfileName, probationPercent = 0.15): Weighed {
+  const cost = PROFILES[profile];
+  const points = sweepScores(file, cost, probationPercent);
+  return {
+    weights: Float64Array.from(points, (p) => p.sweepScore),
+    windows: points.map((p) => p.window),
+    cost,
+  };
+}
+
+/**
+ * The raw NAB score of a file for exactly these detections (row indexes): the best-placed detection
+ * in each window, minus the false-negative weight for each window without one, plus the (negative)
+ * weight of every detection outside the windows; rows in the probationary period are not scored.
+ * The same figure as `scoreFile` when the detections are the rows at or above its threshold.
+ */
+export function scoreDetections(w: Weighed, detections: Iterable<number>): number {
+  const best = new Map<string, number>();
+  for (const name of w.windows)
+    if (name !== undefined && name !== 'probationary') best.set(name, -w.cost.fnWeight);
+  let fp = 0;
+  for (const i of detections) {
+    const name = w.windows[i];
+    if (name === 'probationary') continue;
+    if (name === undefined) fp += w.weights[i]!;
+    else best.set(name, Math.max(best.get(name)!, w.weights[i]!));
+  }
+  let s = fp;
+  for (const v of best.values()) s += v;
+  return s;
+}
+
+/** The normalised score (0 the null detector, 100 the perfect one) of a raw corpus score. */
+export function normalisedScore(raw: number, files: readonly ScoredFile[], profile: ProfileName): number {
+  return normalise(raw, files, PROFILES[profile]);
+}
+
 /** NAB's optimizer: the threshold that maximises the corpus score, swept over all scores at once. */
 export function optimiseCorpus(files: readonly ScoredFile[], profile: ProfileName): CorpusScore {
   const cost = PROFILES[profile];

@@ -25,6 +25,12 @@ export interface EngineOptions {
   readonly selectHorizon?: number;
 }
 
+/**
+ * Backtest origins per candidate in `flowcast serve` (and so in `flowcast eval`): two, a day apart.
+ * Each costs one fit per candidate; more would choose a little more steadily at that price.
+ */
+export const BACKTEST_ORIGINS = 2;
+
 /** z-scores of the central 80 % and 95 % of a normal distribution. */
 const Z80 = 1.2815515655446004;
 const Z95 = 1.959963984540054;

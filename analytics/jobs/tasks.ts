@@ -6,7 +6,7 @@
 import { MovingLevel, SeriesAnomalyDetector } from '../anomaly/detector.js';
 import { daysToThreshold, percentile, trendPerDay } from '../capacity/planning.js';
 import { decompositionForecaster } from '../forecast/decomposition.js';
-import { forecastSeries } from '../forecast/engine.js';
+import { BACKTEST_ORIGINS, forecastSeries } from '../forecast/engine.js';
 import type { Forecaster } from '../forecast/forecaster.js';
 import { holtWinters } from '../forecast/holt-winters.js';
 import { loadMstl, mstlForecaster } from '../forecast/mstl.js';
@@ -130,7 +130,7 @@ export async function runForecast(task: ForecastTask): Promise<ForecastOutput[]>
       const horizon = Math.max(1, Math.round((task.horizonDays * DAY_MS) / s.stepMs));
       const fc = forecastSeries(s.values, { periods }, horizon, {
         forecasters: candidates,
-        origins: 2,
+        origins: BACKTEST_ORIGINS,
         selectHorizon: Math.min(horizon, guess),
       });
       out.push({

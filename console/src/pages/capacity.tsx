@@ -107,8 +107,10 @@ export function Capacity(props: { route: Route }) {
                           <p class="subtitle">
                             {r.exporter} {fmt.ifLabel(r.ifName, r.ifIndex)} {r.direction}: traffic,{' '}
                             {describe(range)}
-                            {r.capacityBps !== null && ', dashed red: capacity'}, forecast and its band where
-                            one exists ·{' '}
+                            {r.capacityBps !== null && ', dashed red: capacity'}
+                            {r.thresholdBps !== null &&
+                              `, dashed orange: planning threshold (${fmt.bps(r.thresholdBps)}${r.thresholdPercent !== null ? `, ${r.thresholdPercent} % of capacity` : ''})`}
+                            , forecast with its 95 % band (light) and 80 % band (dark) where one exists ·{' '}
                             <a
                               href={href('overview', {
                                 exporter: r.exporter,
@@ -126,6 +128,7 @@ export function Capacity(props: { route: Route }) {
                             direction={r.direction === 'out' ? 'out' : 'in'}
                             range={range}
                             capacityBps={r.capacityBps}
+                            thresholdBps={r.thresholdBps}
                             height={240}
                           />
                         </td>

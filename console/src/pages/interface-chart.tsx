@@ -1,7 +1,8 @@
 /**
  * Traffic of one interface (or exporter, or everything) in and out, in bits per second, with the
- * forecast and its band where the analytics jobs wrote one, and the capacity as a dashed line when
- * known. Used by Overview and by the capacity table's rows.
+ * forecast and its bands where the analytics jobs wrote one (the 95 % band lighter, the 80 % band
+ * inside it darker), and the capacity and the planning threshold as dashed lines when known. Used by
+ * Overview and by the capacity table's rows.
  */
 import { type Forecasts, query, type Series, type Traffic } from '../api.js';
 import { type ChartLine, TimeChart } from '../chart.js';
@@ -14,7 +15,9 @@ export const COLORS = {
   out: '#1c7ed6',
   forecast: '#e8590c',
   band: 'rgba(232, 89, 12, 0.16)',
+  band80: 'rgba(232, 89, 12, 0.22)',
   capacity: '#e03131',
+  threshold: '#f08c00',
 };
 
 export interface InterfaceChartProps {
@@ -25,6 +28,8 @@ export interface InterfaceChartProps {
   readonly direction?: 'in' | 'out' | undefined;
   readonly range: Range;
   readonly capacityBps?: number | null | undefined;
+  /** The planning threshold (capacity × `analytics.threshold`), drawn when known. */
+  readonly thresholdBps?: number | null | undefined;
   readonly height?: number;
 }
 
@@ -75,12 +80,13 @@ export function InterfaceChart(props: InterfaceChartProps) {
         const first = Math.floor(props.range.from / 1000);
         const last = Math.ceil((fc.length > 0 ? end : props.range.to) / 1000);
         const capacity = props.capacityBps ?? null;
-        // With a capacity line the range's ends are times too, so that line spans the whole chart.
-        const ends = capacity === null ? [] : [first, last];
+        const threshold = props.thresholdBps ?? null;
+        // With a capacity or threshold line the range's ends are times too, so that it spans the chart.
+        const ends = capacity === null && threshold === null ? [] : [first, last];
         const times = [...new Set([...[...ins, ...outs, ...fc].map((s) => seconds(s.time)), ...ends])].sort(
           (a, b) => a - b,
         );
-        const at = (rows: readonly { time: string }[], pick: (i: number) => number) => {
+        const at = (rows: readonly { time: string }[], pick: (i: number) => number | null) => {
           const m = new Map(rows.map((r, i) => [seconds(r.time), pick(i)]));
           return times.map((t) => m.get(t) ?? null);
         };
@@ -104,6 +110,14 @@ export function InterfaceChart(props: InterfaceChartProps) {
             { label: 'lower', values: at(fc, (i) => fc[i]!.lower), ...edge },
           );
           bands.push({ upper: base + 1, lower: base + 2, fill: COLORS.band });
+          // The 80 % band, inside the 95 % one; points stored before it existed have none.
+          if (fc.some((p) => p.upper80 !== null && p.lower80 !== null)) {
+            lines.push(
+              { label: 'upper80', values: at(fc, (i) => fc[i]!.upper80), ...edge },
+              { label: 'lower80', values: at(fc, (i) => fc[i]!.lower80), ...edge },
+            );
+            bands.push({ upper: base + 3, lower: base + 4, fill: COLORS.band80 });
+          }
         }
         if (capacity !== null) {
           lines.push({
@@ -111,6 +125,15 @@ export function InterfaceChart(props: InterfaceChartProps) {
             values: times.map(() => capacity),
             color: COLORS.capacity,
             dash: [2, 4],
+            width: 1.5,
+          });
+        }
+        if (threshold !== null) {
+          lines.push({
+            label: 'threshold',
+            values: times.map(() => threshold),
+            color: COLORS.threshold,
+            dash: [8, 4],
             width: 1.5,
           });
         }
