@@ -32,6 +32,8 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     /** Rollup interval of the collector under test (s): 1 writes 60 times what production does. */
     rollup: { type: 'string', default: '1' },
+    /** Run without the analytics jobs (their store reads share the receiving thread). */
+    'no-analytics': { type: 'boolean', default: false },
   },
 });
 const total = Number(values.datagrams);
@@ -46,7 +48,7 @@ if (
   rate < 1
 ) {
   console.error(
-    'usage: npm run survive -- [--datagrams N] [--sources N (1..60000)] [--rate PER_SECOND] [--seed N] [--rollup SECONDS]',
+    'usage: npm run survive -- [--datagrams N] [--sources N (1..60000)] [--rate PER_SECOND] [--seed N] [--rollup SECONDS] [--no-analytics]',
   );
   process.exit(2);
 }
@@ -68,6 +70,7 @@ const work = await mkdtemp(join(tmpdir(), 'flowcast-survive-'));
 const fc = await FlowcastProcess.start({
   dataDir: join(work, 'data'),
   rollupInterval: Number(values.rollup),
+  ...(values['no-analytics'] && { config: { analytics: { enabled: false } } }),
 });
 console.log(
   `flowcast serve pid ${fc.pid} (ports ${fc.netflowPort}/${fc.ipfixPort}, http ${fc.httpPort}); ` +
