@@ -486,21 +486,25 @@ export class EmbeddedStore implements Store {
     try {
       await writer.run('BEGIN TRANSACTION');
       for (const [table, list] of rows) {
-        const appender = await writer.createAppender(stagingName(table));
-        try {
-          // Appends are synchronous: yield to the event loop between slices of a batch.
-          for (let i = 0; i < list.length; i++) {
-            if (i > 0 && i % APPEND_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-            append(appender, list[i]!);
-          }
-          appender.closeSync();
-        } catch (err) {
+        // Appends and the appender's close (which inserts what it holds) are synchronous: one
+        // appender per slice, with a yield to the event loop between slices. One appender per
+        // table held the receiving thread 100-180 ms at its close when a rollup of a thousand
+        // exporters was written.
+        for (let start = 0; start < list.length; start += APPEND_SLICE) {
+          if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+          const appender = await writer.createAppender(stagingName(table));
           try {
+            const end = Math.min(list.length, start + APPEND_SLICE);
+            for (let i = start; i < end; i++) append(appender, list[i]!);
             appender.closeSync();
-          } catch {
-            // Already failed: the first error is the one worth reporting.
+          } catch (err) {
+            try {
+              appender.closeSync();
+            } catch {
+              // Already failed: the first error is the one worth reporting.
+            }
+            throw err;
           }
-          throw err;
         }
         let from = Number.POSITIVE_INFINITY;
         let to = Number.NEGATIVE_INFINITY;
