@@ -41,7 +41,9 @@ export type FromWorker =
     }
   | { t: 'queue'; queue: [length: number, bytes: number, dropped: number] }
   | { t: 'res'; id: number; value?: unknown; error?: string }
-  | { t: 'points'; points: Point[] };
+  | { t: 'points'; points: Point[] }
+  /** Part of the answer to request `id` (a flush's points), ahead of its `res`. */
+  | { t: 'part'; id: number; points: Point[] };
 
 /**
  * Requests: `flush` emits the rollup windows due at `arg` (ms) and answers their points; `drain`

@@ -149,6 +149,36 @@ describe('decode workers', () => {
     expect(byExporter.get(b)).toBe(6000);
   });
 
+  it('writes an interval of more points than one message carries, whole', async () => {
+    const { collector, pool, written } = await start(1);
+    const source = '127.0.4.3';
+    const now = Date.now();
+    // 40 datagrams × 30 records, each record on its own input and output interface: 2,400
+    // traffic points in one interval, sent by the worker in parts of 2,000.
+    const datagrams = Array.from({ length: 40 }, (_, d) =>
+      encodeV5({
+        unixSecs: Math.floor(now / 1000),
+        sysUptime: 1_000_000,
+        records: Array.from({ length: 30 }, (_, r) => ({
+          srcAddr: '10.0.0.1',
+          dstAddr: '10.0.0.2',
+          bytes: 1,
+          packets: 1,
+          input: 1 + d * 30 + r,
+          output: 5000 + d * 30 + r,
+          first: 999_000,
+          last: 999_999,
+        })),
+      }),
+    );
+    await sendFrom(source, collector.ports[0]!, ...datagrams);
+    await until(async () => (await pool.view.exporter(source))?.records === 1200);
+    await pool.flushWindows(now + 10 * 60_000);
+    const traffic = written.filter((p) => p.measurement === 'traffic' && p.tags['exporter'] === source);
+    expect(traffic).toHaveLength(2400);
+    expect(new Set(traffic.map((p) => `${p.tags['ifIndex']}/${p.tags['direction']}`)).size).toBe(2400);
+  });
+
   it('a worker that dies is started again with its exporters’ templates', async () => {
     const { collector, pool, written, stop } = await start(1);
     const port = collector.ports[0]!;

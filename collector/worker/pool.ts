@@ -75,6 +75,8 @@ type Overview = Awaited<ReturnType<CollectorView['overview']>>;
 
 interface Pending {
   op: Op;
+  /** Points that came ahead of the answer (see `part`). */
+  parts: Point[];
   resolve(value: unknown): void;
   timer: NodeJS.Timeout;
 }
@@ -520,6 +522,12 @@ export class DecodePool implements DatagramRoute {
       case 'points':
         this.deps.write(m.points);
         return;
+      case 'part': {
+        const p = s.requests.get(m.id);
+        if (p !== undefined) p.parts.push(...m.points);
+        else if (s.lateOps.get(m.id) === 'flush') this.deps.write(m.points);
+        return;
+      }
       case 'res': {
         const p = s.requests.get(m.id);
         if (p === undefined) {
@@ -534,6 +542,7 @@ export class DecodePool implements DatagramRoute {
         }
         s.requests.delete(m.id);
         clearTimeout(p.timer);
+        if (p.parts.length > 0 && Array.isArray(m.value)) m.value = [...p.parts, ...(m.value as Point[])];
         if (m.error !== undefined)
           this.warn.warn(
             `failed:${s.index}:${p.op}`,
@@ -566,7 +575,7 @@ export class DecodePool implements DatagramRoute {
         this.stopping || op === 'stop' || op === 'drain' ? STOP_TIMEOUT_MS : REQUEST_TIMEOUT_MS,
       );
       timer.unref();
-      s.requests.set(id, { op, resolve: resolve as (v: unknown) => void, timer });
+      s.requests.set(id, { op, parts: [], resolve: resolve as (v: unknown) => void, timer });
       const m: ToWorker = { t: 'req', id, op, arg };
       worker.postMessage(m);
     });

@@ -26,6 +26,8 @@ import { readBatch } from './batch.js';
 import type { FromWorker, Op, StopAnswer, ToWorker, WorkerSetup } from './messages.js';
 
 const MIB = 1024 * 1024;
+/** Points per message of a flush's answer. */
+const ANSWER_CHUNK = 2000;
 /** How often the queue's length is reported when it changed without a batch arriving (ms). */
 const QUEUE_REPORT_MS = 100;
 const port = parentPort!;
@@ -127,11 +129,23 @@ function takeWindowPoints(): Point[] {
   return points;
 }
 
-async function answer(op: Op, arg: unknown): Promise<unknown> {
+/**
+ * Sends all but the last ANSWER_CHUNK points of an answer ahead of it, in parts: the receiving
+ * thread reads each message in one piece, and a thousand exporters' interval in one message held
+ * it for over 100 ms.
+ */
+function inParts(id: number, points: Point[]): Point[] {
+  let start = 0;
+  for (; points.length - start > ANSWER_CHUNK; start += ANSWER_CHUNK)
+    post({ t: 'part', id, points: points.slice(start, start + ANSWER_CHUNK) });
+  return start === 0 ? points : points.slice(start);
+}
+
+async function answer(id: number, op: Op, arg: unknown): Promise<unknown> {
   switch (op) {
     case 'flush':
       rollup.flush(arg as number);
-      return takeWindowPoints();
+      return inParts(id, takeWindowPoints());
     case 'drain':
       loop.drain();
       return undefined;
@@ -181,7 +195,7 @@ port.on('message', (m: ToWorker) => {
     post({ t: 'ack', buffer: m.buffer, count, payloadBytes, queue }, [m.buffer]);
     return;
   }
-  answer(m.op, m.arg).then(
+  answer(m.id, m.op, m.arg).then(
     (value) => post({ t: 'res', id: m.id, value }),
     (err: unknown) => {
       internalErrors.report(`worker.${m.op}`, err);
