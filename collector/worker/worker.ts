@@ -130,14 +130,16 @@ function takeWindowPoints(): Point[] {
 }
 
 /**
- * Sends all but the last ANSWER_CHUNK points of an answer ahead of it, in parts: the receiving
- * thread reads each message in one piece, and a thousand exporters' interval in one message held
- * it for over 100 ms.
+ * Sends all but the last ANSWER_CHUNK points of an answer ahead of it, in parts, one per turn of
+ * this thread's event loop so that they reach the receiving thread apart: it reads each message
+ * in one piece, and a thousand exporters' interval in one message held it for over 100 ms.
  */
-function inParts(id: number, points: Point[]): Point[] {
+async function inParts(id: number, points: Point[]): Promise<Point[]> {
   let start = 0;
-  for (; points.length - start > ANSWER_CHUNK; start += ANSWER_CHUNK)
+  for (; points.length - start > ANSWER_CHUNK; start += ANSWER_CHUNK) {
     post({ t: 'part', id, points: points.slice(start, start + ANSWER_CHUNK) });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
   return start === 0 ? points : points.slice(start);
 }
 
@@ -145,7 +147,7 @@ async function answer(id: number, op: Op, arg: unknown): Promise<unknown> {
   switch (op) {
     case 'flush':
       rollup.flush(arg as number);
-      return inParts(id, takeWindowPoints());
+      return await inParts(id, takeWindowPoints());
     case 'drain':
       loop.drain();
       return undefined;

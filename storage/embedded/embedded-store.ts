@@ -469,7 +469,10 @@ export class EmbeddedStore implements Store {
     const rows = new Map<Table, Encoded[]>();
     const accepted: Point[] = [];
     let refused = 0;
-    for (const p of points) {
+    for (let n = 0; n < points.length; n++) {
+      // Encoding is synchronous too: a yield every APPEND_SLICE points, as for the appends.
+      if (n > 0 && n % APPEND_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const p = points[n]!;
       const table = TABLES.get(p.measurement);
       const row = table === undefined ? undefined : encode(table, p);
       if (table === undefined || row === undefined) {
