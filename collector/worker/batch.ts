@@ -19,8 +19,6 @@ export class BatchWriter {
   used = 0;
   /** Datagrams in the current buffer. */
   count = 0;
-  /** Payload bytes in the current buffer (what the queue bounds count). */
-  payloadBytes = 0;
 
   constructor(private readonly take: (size: number) => ArrayBuffer) {}
 
@@ -51,24 +49,17 @@ export class BatchWriter {
     bytes.set(payload, at);
     this.used = at + payload.length;
     this.count++;
-    this.payloadBytes += payload.length;
   }
 
   /** Ends the current batch: its buffer, bytes used and datagram count; undefined when empty. */
-  finish(): { buffer: ArrayBuffer; used: number; count: number; payloadBytes: number } | undefined {
+  finish(): { buffer: ArrayBuffer; used: number; count: number } | undefined {
     if (this.buffer === undefined || this.count === 0) return undefined;
-    const batch = {
-      buffer: this.buffer,
-      used: this.used,
-      count: this.count,
-      payloadBytes: this.payloadBytes,
-    };
+    const batch = { buffer: this.buffer, used: this.used, count: this.count };
     this.buffer = undefined;
     this.view = undefined;
     this.bytes = undefined;
     this.used = 0;
     this.count = 0;
-    this.payloadBytes = 0;
     return batch;
   }
 }

@@ -35,7 +35,6 @@ export type FromWorker =
       t: 'ack';
       buffer: ArrayBuffer;
       count: number;
-      payloadBytes: number;
       /** The worker's own queue after the batch: datagrams, bytes, dropped so far. */
       queue: [length: number, bytes: number, dropped: number];
     }

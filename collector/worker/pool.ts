@@ -83,7 +83,6 @@ interface Pending {
 
 class Slot {
   worker: Worker | undefined;
-  ready = false;
   readonly writer: BatchWriter;
   inflightCount = 0;
   inflightBytes = 0;
@@ -110,6 +109,14 @@ class Slot {
   ) {
     this.writer = new BatchWriter(take);
   }
+}
+
+/**
+ * Bytes waiting for one worker: the batch buffers in flight to it (whole: at a few datagrams a
+ * batch their payload would undercount them), the batch being written, and its own queue.
+ */
+function waitingBytes(s: Slot): number {
+  return s.inflightBytes + s.writer.used + s.queue[1];
 }
 
 /**
@@ -143,8 +150,6 @@ export class DecodePool implements DatagramRoute {
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing = false;
   private resumeAt: number | undefined;
-  /** templates.json's document per worker as text, until the workers have started with it. */
-  private restored: (string | undefined)[] = [];
   private readonly intervalMs: number;
   private readonly heapLimitMb: number;
   /** Warnings about the workers, limited like the decoder's. */
@@ -199,7 +204,7 @@ export class DecodePool implements DatagramRoute {
 
   get pendingBytes(): number {
     let n = 0;
-    for (const s of this.slots) n += s.inflightBytes + s.writer.payloadBytes + s.queue[1];
+    for (const s of this.slots) n += waitingBytes(s);
     return n;
   }
 
@@ -209,7 +214,7 @@ export class DecodePool implements DatagramRoute {
     return n;
   }
 
-  /** Keeps each worker's part of templates.json for its start. */
+  /** Keeps each worker's part of templates.json: it is started with it (and restarted). */
   restore(persisted: unknown): number {
     const doc = persisted as { format?: unknown; exporters?: unknown };
     if (!Array.isArray(doc?.exporters)) throw new Error('not a templates document');
@@ -222,7 +227,6 @@ export class DecodePool implements DatagramRoute {
     }
     for (const [i, exporters] of per.entries())
       this.slots[i]!.parts = exporters.map((e) => JSON.stringify(e));
-    this.restored = this.slots.map((slot) => templatesText(slot.parts));
     return templates;
   }
 
@@ -247,8 +251,7 @@ export class DecodePool implements DatagramRoute {
         );
       }
     }
-    await Promise.all(this.slots.map((s) => this.spawn(s, this.restored[s.index], this.resumeAt)));
-    this.restored = [];
+    await Promise.all(this.slots.map((s) => this.spawn(s, templatesText(s.parts), this.resumeAt)));
     this.flushTimer = setInterval(
       this.deps.internalErrors.guard('rollup.flush', () => void this.flushWindows(Date.now())),
       this.options.flushEveryMs,
@@ -259,12 +262,12 @@ export class DecodePool implements DatagramRoute {
 
   /** Hands one datagram to its exporter's worker; false (counted) when that worker's share is full. */
   push(d: ReceivedDatagram): boolean {
-    const s = this.slots.length === 1 ? this.slots[0]! : this.slots[workerOf(d.address, this.slots.length)]!;
+    const s = this.slotOf(d.address);
     const length = d.payload.length;
     if (
       s.worker === undefined ||
       s.inflightCount + s.writer.count + s.queue[0] >= this.shareSize ||
-      s.inflightBytes + s.writer.used + s.queue[1] + length > this.shareBytes
+      waitingBytes(s) + length > this.shareBytes
     ) {
       this.droppedHere++;
       this.countDrop(s, d);
@@ -420,7 +423,6 @@ export class DecodePool implements DatagramRoute {
       return;
     }
     s.inflightCount += batch.count;
-    // The buffer's whole size: at a few datagrams a batch, their bytes would undercount it.
     s.inflightBytes += batch.buffer.byteLength;
     const m: ToWorker = { t: 'batch', buffer: batch.buffer, used: batch.used, drops };
     s.worker.postMessage(m, [batch.buffer]);
@@ -450,7 +452,6 @@ export class DecodePool implements DatagramRoute {
       resourceLimits: { maxOldGenerationSizeMb: this.heapLimitMb },
     });
     s.worker = worker;
-    s.ready = false;
     s.startedAt = Date.now();
     return new Promise((resolve) => {
       worker.on('message', (m: FromWorker) => {
@@ -507,7 +508,6 @@ export class DecodePool implements DatagramRoute {
   private onMessage(s: Slot, m: FromWorker): void {
     switch (m.t) {
       case 'ready':
-        s.ready = true;
         return;
       case 'ack':
         s.inflightCount -= m.count;
@@ -611,7 +611,12 @@ export class DecodePool implements DatagramRoute {
   }
 
   private viewOne<T>(address: string, method: keyof CollectorView, args: unknown[]): Promise<T | undefined> {
-    return this.request<T>(this.slots[workerOf(address, this.slots.length)]!, 'view', { method, args });
+    return this.request<T>(this.slotOf(address), 'view', { method, args });
+  }
+
+  /** The worker an exporter is pinned to. */
+  private slotOf(address: string): Slot {
+    return this.slots.length === 1 ? this.slots[0]! : this.slots[workerOf(address, this.slots.length)]!;
   }
 }
 

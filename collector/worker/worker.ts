@@ -23,7 +23,7 @@ import { registerRollupMetrics } from '../rollup/metrics.js';
 import { RawFlowSampler } from '../rollup/raw-flows.js';
 import { MAX_EXPORTERS_PER_WINDOW, MAX_SERIES_PER_WINDOW, Rollup } from '../rollup/rollup.js';
 import { readBatch } from './batch.js';
-import type { FromWorker, Op, StopAnswer, ToWorker, WorkerSetup } from './messages.js';
+import type { DropCounts, FromWorker, Op, StopAnswer, ToWorker, WorkerSetup } from './messages.js';
 
 const MIB = 1024 * 1024;
 /** Points per message of a flush's answer. */
@@ -173,28 +173,35 @@ async function answer(id: number, op: Op, arg: unknown): Promise<unknown> {
 /** The queue as the receiving thread last heard of it. */
 let reported = '';
 
+/** This worker's queue now: datagrams, bytes, dropped so far. */
+function queueNow(): [number, number, number] {
+  return [loop.pending, loop.pendingBytes, loop.dropped];
+}
+
+/** Drops on the receiving thread, counted on their exporters here. */
+function countDrops(drops: DropCounts): void {
+  for (const [address, version, n] of drops) loop.countDropped(address, version, n);
+}
+
 port.on('message', (m: ToWorker) => {
   if (m.t === 'drops') {
-    for (const [address, version, n] of m.drops) loop.countDropped(address, version, n);
+    countDrops(m.drops);
     return;
   }
   if (m.t === 'batch') {
     let count = 0;
-    let payloadBytes = 0;
     // One copy of the whole batch (a memcpy), so that its buffer goes back to the receiving thread
     // for reuse at once; the queued datagrams are views into the copy. A copy per datagram
     // (Buffer.from) cost 3 µs each at 20,000 datagrams/s, a tenth of the worker's time.
     const copy = m.buffer.slice(0, m.used);
     readBatch(copy, m.used, (payload, address, sourcePort, receivedAt) => {
       count++;
-      payloadBytes += payload.length;
       loop.push({ payload, address, port: sourcePort, receivedAt });
     });
-    if (m.drops !== undefined)
-      for (const [address, version, n] of m.drops) loop.countDropped(address, version, n);
-    const queue: [number, number, number] = [loop.pending, loop.pendingBytes, loop.dropped];
+    if (m.drops !== undefined) countDrops(m.drops);
+    const queue = queueNow();
     reported = queue.join();
-    post({ t: 'ack', buffer: m.buffer, count, payloadBytes, queue }, [m.buffer]);
+    post({ t: 'ack', buffer: m.buffer, count, queue }, [m.buffer]);
     return;
   }
   answer(m.id, m.op, m.arg).then(
@@ -210,7 +217,7 @@ loop.start();
 // The receiving thread bounds what waits for this worker by the queue it last heard of: tell it
 // when the queue moved without a batch arriving (it drained).
 setInterval(() => {
-  const queue: [number, number, number] = [loop.pending, loop.pendingBytes, loop.dropped];
+  const queue = queueNow();
   const key = queue.join();
   if (key !== reported) {
     reported = key;
