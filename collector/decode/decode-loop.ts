@@ -12,7 +12,7 @@ import type { Logger } from '../../common/logger.js';
 import { RateLimitedLog } from '../../common/logger.js';
 import { type ReceivedDatagram, ReceiveQueue } from '../receive/queue.js';
 import type { DatagramRoute } from '../receive/service.js';
-import { decodeDatagram, versionKey } from './decode.js';
+import { datagramVersion, decodeDatagram, versionKey } from './decode.js';
 import type { DecodedRecord } from './flow.js';
 import type { ElementRegistry } from './ie/registry.js';
 import { releasePending } from './sets.js';
@@ -110,8 +110,7 @@ export class DecodeLoop implements DatagramRoute {
     if (!this.queue.push(d)) {
       // Counted per exporter and version too, for the `collector` measurement, but only for an
       // exporter already known: a drop never creates state.
-      const p = d.payload;
-      this.countDropped(d.address, p.length >= 2 ? (p[0]! << 8) | p[1]! : 0, 1);
+      this.countDropped(d.address, datagramVersion(d.payload), 1);
       return false;
     }
     this.scheduleDrain();
@@ -132,7 +131,7 @@ export class DecodeLoop implements DatagramRoute {
 
   /**
    * The persisted form of every proven exporter, one JSON text each (templates.json is these
-   * joined), made an exporter at a time with a yield every 50: thousands of exporters' templates
+   * joined by templatesDocument), made an exporter at a time with a yield every 50: thousands of exporters' templates
    * at once held the loop for 300 ms.
    */
   async snapshotParts(): Promise<string[]> {

@@ -32,6 +32,11 @@ export interface DecodeOutcome {
   readonly exporter: ExporterState | undefined;
 }
 
+/** A datagram's version field; 0 when it is too short to have one (for counting drops by version). */
+export function datagramVersion(b: Uint8Array): number {
+  return b.length >= 2 ? readU16(b, 0) : 0;
+}
+
 /**
  * Decodes one datagram, appending records to `out`. `now` is the receive time in Unix
  * milliseconds (template lifetimes and buffered data age by it).

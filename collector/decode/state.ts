@@ -701,5 +701,13 @@ const persistedSchema = z.object({
   ),
 });
 
+/**
+ * templates.json's text from exporters' persisted forms, each already JSON: the document
+ * `JSON.stringify(snapshot())` makes, without building it as objects first.
+ */
+export function templatesDocument(exporters: readonly string[]): string {
+  return `{"format":1,"exporters":[${exporters.join(',')}]}`;
+}
+
 /** The on-disk form of the template cache (`templates.json` in the data directory). */
 export type PersistedTemplates = z.infer<typeof persistedSchema>;

@@ -13,6 +13,7 @@ import { parsePrefix } from '../../common/cidr.js';
 import { InternalErrors } from '../../common/internal-errors.js';
 import type { Logger } from '../../common/logger.js';
 import { RateLimitedLog } from '../../common/logger.js';
+import { templatesDocument } from '../decode/state.js';
 import { registerReceiveMetrics } from './metrics.js';
 import type { ReceivedDatagram } from './queue.js';
 
@@ -233,7 +234,7 @@ export class Collector {
       // The same document as JSON.stringify(state.snapshot()), made an exporter at a time.
       const parts = await this.deps.route.snapshotParts();
       const tmp = `${file}.tmp`;
-      await writeFile(tmp, `{"format":1,"exporters":[${parts.join(',')}]}`);
+      await writeFile(tmp, templatesDocument(parts));
       await rename(tmp, file);
     } catch (err) {
       this.warn.warn('persist', { err, file }, 'could not persist templates');

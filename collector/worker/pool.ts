@@ -22,6 +22,8 @@ import type { InternalErrors } from '../../common/internal-errors.js';
 import { type Logger, RateLimitedLog } from '../../common/logger.js';
 import { startWorker } from '../../common/worker.js';
 import type { Point } from '../../storage/store.js';
+import { datagramVersion } from '../decode/decode.js';
+import { templatesDocument } from '../decode/state.js';
 import { byRecency, type CollectorView } from '../decode/view.js';
 import type { ReceivedDatagram } from '../receive/queue.js';
 import type { DatagramRoute } from '../receive/service.js';
@@ -125,7 +127,7 @@ function waitingBytes(s: Slot): number {
  * (408 ms held for the default budget's worth at a restart); a string is one copy.
  */
 function templatesText(parts: readonly string[]): string | undefined {
-  return parts.length === 0 ? undefined : `{"format":1,"exporters":[${parts.join(',')}]}`;
+  return parts.length === 0 ? undefined : templatesDocument(parts);
 }
 
 /** FNV-1a of the address text: which worker an exporter is pinned to. */
@@ -430,8 +432,7 @@ export class DecodePool implements DatagramRoute {
 
   /** Remembers a drop on this thread for the exporter's `collector` point (bounded per batch). */
   private countDrop(s: Slot, d: ReceivedDatagram): void {
-    const p = d.payload;
-    const version = p.length >= 2 ? (p[0]! << 8) | p[1]! : 0;
+    const version = datagramVersion(d.payload);
     const key = `${d.address}/${version}`;
     const entry = s.drops.get(key);
     if (entry !== undefined) entry[2]++;
