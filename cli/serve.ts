@@ -13,7 +13,7 @@ import { HttpServer } from '../api/server.js';
 import { Collector } from '../collector/receive/service.js';
 import { aggregatedMetrics, DecodePool } from '../collector/worker/pool.js';
 import { InternalErrors, registerInternalErrorMetrics } from '../common/internal-errors.js';
-import type { LogFormat, Logger } from '../common/logger.js';
+import { type Logger, resolveFormat } from '../common/logger.js';
 import { installProfiler } from '../common/profiler.js';
 import { EmbeddedStore } from '../storage/embedded/embedded-store.js';
 import { InfluxStore } from '../storage/influx/influx-store.js';
@@ -67,12 +67,6 @@ export function decodeWorkers(configured: number | undefined): number {
   return configured ?? Math.max(1, availableParallelism() - 1);
 }
 
-/** The log format the workers use: `auto` decided here, where the terminal is. */
-function resolvedFormat(format: LogFormat): Exclude<LogFormat, 'auto'> {
-  if (format !== 'auto') return format;
-  return process.stdout.isTTY ? 'pretty' : 'json';
-}
-
 /** Builds the service; nothing listens or writes until `start()`. */
 export function buildService(config: Config, log: Logger): Service {
   const metrics = new Registry();
@@ -95,7 +89,8 @@ export function buildService(config: Config, log: Logger): Service {
       queueMaxBytes: c.queueMaxMegabytes * MIB,
       flushEveryMs: Math.min(5000, intervalMs / 4),
       stateFile: join(dataDir, 'rollup-state.json'),
-      setup: { config, logFormat: resolvedFormat(config.log.format) },
+      // `auto` decided here, where the terminal is: a worker's stdout is not one.
+      setup: { config, logFormat: resolveFormat(config.log.format) },
     },
     {
       log: log.child({ component: 'collector' }),

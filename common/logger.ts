@@ -15,6 +15,15 @@ export type LogFormat = 'auto' | 'pretty' | 'json';
 
 const VERBOSE = new Set(['debug', 'trace']);
 
+/** `auto` decided: readable lines on a terminal, JSON elsewhere. */
+export function resolveFormat(
+  format: LogFormat,
+  destination: NodeJS.WritableStream = process.stdout,
+): Exclude<LogFormat, 'auto'> {
+  if (format !== 'auto') return format;
+  return (destination as { isTTY?: boolean }).isTTY === true ? 'pretty' : 'json';
+}
+
 /**
  * The service's logger. Errors carry their stack only at debug and trace: at info a person reads
  * what failed, not where in the code.
@@ -25,8 +34,7 @@ export function createLogger(
   destination: NodeJS.WritableStream = process.stdout,
 ): Logger {
   const verbose = VERBOSE.has(level);
-  const readable =
-    format === 'pretty' || (format === 'auto' && (destination as { isTTY?: boolean }).isTTY === true);
+  const readable = resolveFormat(format, destination) === 'pretty';
   const options = {
     level,
     base: { service: 'flowcast' },
