@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gaussian } from '../forecast/synthetic.js';
-import { episodeStarts, normalTail, SeriesAnomalyDetector } from './detector.js';
+import { DETECTOR_DEFAULTS, episodeStarts, normalTail, SeriesAnomalyDetector } from './detector.js';
 
 describe('series anomaly detector', () => {
   it('has the right normal tail', () => {
@@ -71,6 +71,24 @@ describe('series anomaly detector', () => {
         if (detector.update(100 + 5 * noise(), 100).event === 'start') episodes++;
     }
     expect(episodes).toBeLessThanOrEqual(12);
+  });
+
+  it('measures an anomaly against the Gaussian of the last re-estimation, which it has not yet widened', () => {
+    // Soon after warm-up the running Gaussian still moves fast (the plain average of a few hundred
+    // short-term means): re-estimated at every sample, a shift's first samples would widen it enough
+    // to hide the shift within about ten samples.
+    const aboveThreshold = (reestimation?: number) => {
+      const noise = gaussian(4);
+      const detector = new SeriesAnomalyDetector(reestimation === undefined ? {} : { reestimation });
+      let n = 0;
+      for (let t = 0; t < 460; t++) {
+        const r = detector.update(100 + 5 * noise() + (t >= 420 ? 15 : 0), 100);
+        if (t >= 420 && r.score >= DETECTOR_DEFAULTS.threshold) n++;
+      }
+      return n;
+    };
+    expect(aboveThreshold()).toBeGreaterThanOrEqual(30);
+    expect(aboveThreshold(1)).toBeLessThan(20);
   });
 
   it('reports a change of spread (the same level, three times the noise) soon after it starts', () => {

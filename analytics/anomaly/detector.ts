@@ -12,7 +12,11 @@
  * as Numenta's anomaly likelihood does with HTM's raw scores, the mean surprise of the last
  * `shortWindow` samples is compared with its own long-run distribution, a running Gaussian (mean and
  * variance, exponentially weighted over about `longWindow` samples): the tail probability of the
- * short-term mean is what a series of that kind makes of a moment like this one. The two views'
+ * short-term mean is what a series of that kind makes of a moment like this one. As in Numenta's
+ * code (`reestimationPeriod`, 100), the Gaussian a sample is scored against is re-estimated every
+ * `reestimation` samples, not after every sample: the first samples of an anomaly do not widen the
+ * yardstick that measures them (early in a series, when the running estimate still moves fast, one
+ * outlier at the start of an anomaly used to widen it enough to hide the rest). The two views'
  * probabilities are combined by Bonferroni (twice the smaller), and the score is -log10 of that
  * probability over `SCORE_DECADES`, capped at 1.
  * The Gaussian is optimistic in the far tail (a mean of surprises is skewed to the right), so the
@@ -39,6 +43,8 @@ export interface DetectorOptions {
   readonly quietSamples?: number;
   /** Short-term means learnt before any score is given. */
   readonly warmup?: number;
+  /** Samples between re-estimations of the long-run Gaussian that scores the short-term mean. */
+  readonly reestimation?: number;
 }
 
 export const DETECTOR_DEFAULTS = {
@@ -48,6 +54,7 @@ export const DETECTOR_DEFAULTS = {
   longWindow: 8640,
   quietSamples: 288,
   warmup: 300,
+  reestimation: 100,
 } as const;
 
 /** Samples a view needs before its median and MAD are used. */
@@ -125,7 +132,7 @@ class Yardstick {
 
 /**
  * Anomaly likelihood of one view: the tail probability of the mean surprise of the last samples
- * against the running Gaussian of that mean.
+ * against the running Gaussian of that mean, as it stood at its last re-estimation.
  */
 class Likelihood {
   private readonly recent: Float64Array;
@@ -134,11 +141,15 @@ class Likelihood {
   private learnt = 0;
   private mean = 0;
   private variance = 0;
+  /** The Gaussian samples are scored against: the running one, copied every `reestimation`. */
+  private scoringMean = 0;
+  private scoringVariance = 0;
 
   constructor(
     shortWindow: number,
     private readonly longWindow: number,
     private readonly warmup: number,
+    private readonly reestimation: number,
   ) {
     this.recent = new Float64Array(shortWindow);
   }
@@ -154,10 +165,15 @@ class Likelihood {
     this.n++;
     if (this.n < k) return undefined;
     const short = this.sum / k;
-    const tail =
-      this.learnt >= this.warmup && this.variance > 0
-        ? normalTail((short - this.mean) / Math.sqrt(this.variance))
-        : undefined;
+    let tail: number | undefined;
+    if (this.learnt >= this.warmup) {
+      if ((this.learnt - this.warmup) % this.reestimation === 0) {
+        this.scoringMean = this.mean;
+        this.scoringVariance = this.variance;
+      }
+      if (this.scoringVariance > 0)
+        tail = normalTail((short - this.scoringMean) / Math.sqrt(this.scoringVariance));
+    }
     // Running mean and variance: the plain average at first, then exponentially weighted.
     this.learnt++;
     const a = Math.max(1 / this.longWindow, 1 / this.learnt);
@@ -179,11 +195,11 @@ export class SeriesAnomalyDetector {
 
   constructor(options: DetectorOptions = {}) {
     this.o = { ...DETECTOR_DEFAULTS, ...options };
-    const { window, shortWindow, longWindow, warmup } = this.o;
+    const { window, shortWindow, longWindow, warmup, reestimation } = this.o;
     this.residualYardstick = new Yardstick(window);
     this.valueYardstick = new Yardstick(window);
-    this.residualLikelihood = new Likelihood(shortWindow, longWindow, warmup);
-    this.valueLikelihood = new Likelihood(shortWindow, longWindow, warmup);
+    this.residualLikelihood = new Likelihood(shortWindow, longWindow, warmup, reestimation);
+    this.valueLikelihood = new Likelihood(shortWindow, longWindow, warmup, reestimation);
   }
 
   get episodeOpen(): boolean {
