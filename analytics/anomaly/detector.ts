@@ -264,6 +264,14 @@ export function episodeStarts(
   return starts;
 }
 
+/**
+ * What a sample is measured against: the stored forecast for its time where there is one (NaN where
+ * not), else the moving level of the samples before it.
+ */
+export function expectation(forecast: number, level: MovingLevel): number {
+  return Number.isFinite(forecast) ? forecast : level.expected;
+}
+
 /** A short moving level as the expectation when there is no forecast: the mean of the last samples. */
 export class MovingLevel {
   private readonly buf: Float64Array;

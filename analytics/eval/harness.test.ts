@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Forecaster } from '../forecast/forecaster.js';
 import { gaussian } from '../forecast/synthetic.js';
+import { runForecast } from '../jobs/tasks.js';
 import { EvalInputError, parseSeries, parseTime } from './csv.js';
 import { missedGoals } from './goals.js';
-import { contractJson, evaluateForecasts, runEval } from './harness.js';
+import { contractJson, evaluateForecasts, runEval, storedForecasts } from './harness.js';
 
 const HALF_HOUR = 1_800_000;
 const T0 = Date.UTC(2024, 0, 1);
@@ -142,5 +143,31 @@ describe('forecast evaluation', () => {
     expect(horizons.filter((h) => h === 7 * perDay).length).toBe(origins);
     expect(horizons.filter((h) => h === perDay).length).toBe(2 * origins);
     expect(horizons.length).toBe(3 * origins);
+  });
+});
+
+describe('anomaly evaluation', () => {
+  it("measures each row against the forecast production would have stored for it: the last hourly run's", async () => {
+    // Four days at 5-minute steps of a daily cycle: production forecasts once two days are stored.
+    const step = 300_000;
+    const times = Array.from({ length: 4 * 288 }, (_, i) => T0 + i * step);
+    const values = Float64Array.from(times, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / 288));
+    const stored = await storedForecasts(times, values);
+    expect(Number.isNaN(stored[100]!)).toBe(true);
+    // A row 25 minutes into an hour of the third day reads the run made at the hour's first row.
+    const row = 3 * 288 + 12 * 5 + 5;
+    const runRow = row - 5;
+    const [run] = await runForecast({
+      type: 'forecast',
+      series: [{ key: 'x', stepMs: step, start: T0, values: values.slice(0, runRow) }],
+      horizonDays: 7,
+      models: ['decomposition', 'holt_winters', 'regression', 'seasonal_naive'],
+      periods: 'calendar',
+    });
+    expect(stored[row]).toBe(run!.yhat![5]);
+    // Not the moving level: on the cycle's steepest part, the forecast is the closer.
+    const steep = 3 * 288 + 1;
+    const movingLevel = values.slice(steep - 6, steep).reduce((a, b) => a + b, 0) / 6;
+    expect(Math.abs(stored[steep]! - values[steep]!)).toBeLessThan(Math.abs(movingLevel - values[steep]!));
   });
 });

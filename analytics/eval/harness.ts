@@ -11,6 +11,7 @@ import {
   DETECTOR_DEFAULTS,
   type DetectorOptions,
   episodeStarts,
+  expectation,
   MovingLevel,
   SeriesAnomalyDetector,
 } from '../anomaly/detector.js';
@@ -23,6 +24,7 @@ import { detectPeriods } from '../forecast/periods.js';
 import { regressionForecaster } from '../forecast/regression.js';
 import { seasonalNaive } from '../forecast/seasonal-naive.js';
 import { analyticsSchema } from '../jobs/config.js';
+import { runForecast } from '../jobs/tasks.js';
 import { DEFAULT_BOUNDS, stateOf } from '../markov/chain.js';
 import { chooseChain } from '../markov/select.js';
 import { EvalInputError, medianStep, parseTime, readSeries, type Series } from './csv.js';
@@ -261,16 +263,63 @@ export function evaluateMarkov(s: Series): MarkovResult[] {
   return results;
 }
 
-/** The production detector's score of every row, before any episode is formed. */
-export function rawDetectorScores(values: Float64Array, options: DetectorOptions = {}): Float64Array {
+/**
+ * What production's anomaly job finds stored for each row: the forecast of the last forecast run
+ * before it. The forecast job runs hourly by default (`0 * * * *`), so a run starts at the first row
+ * of each hour of the data's own clock and forecasts, as `flowcast serve` does (the same task, with
+ * production's defaults: the last `historyDays` of rows before it, `horizonDays` ahead, its models
+ * and periods), the rows up to the next run. NaN until the history is long enough for any model,
+ * where production has no forecast either.
+ */
+export async function storedForecasts(times: readonly number[], values: Float64Array): Promise<Float64Array> {
+  const out = new Float64Array(values.length).fill(Number.NaN);
+  const stepMs = medianStep(times);
+  const history = Math.round((PRODUCTION.historyDays * DAY_MS) / stepMs);
+  let yhat: Float64Array | undefined;
+  let runRow = 0;
+  for (let i = 1; i < values.length; i++) {
+    if (Math.floor(times[i]! / HOUR_MS) !== Math.floor(times[i - 1]! / HOUR_MS)) {
+      const [run] = await runForecast({
+        type: 'forecast',
+        series: [
+          {
+            key: 'eval',
+            stepMs,
+            start: times[i]! - i * stepMs,
+            values: values.slice(Math.max(0, i - history), i),
+          },
+        ],
+        horizonDays: PRODUCTION.horizonDays,
+        models: PRODUCTION.models,
+        periods: PRODUCTION.periods,
+      });
+      yhat = run?.yhat;
+      runRow = i;
+    }
+    const k = i - runRow;
+    if (yhat !== undefined && k < yhat.length) out[i] = yhat[k]!;
+  }
+  return out;
+}
+
+/**
+ * The production detector's score of every row, before any episode is formed: each row measured
+ * against what production would expect of it (`forecasts`, NaN where there is none, and then the
+ * moving level), as the anomaly job does.
+ */
+export function rawDetectorScores(
+  values: Float64Array,
+  forecasts: Float64Array,
+  options: DetectorOptions = {},
+): Float64Array {
   const detector = new SeriesAnomalyDetector(options);
   const level = new MovingLevel();
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    const expected = level.expected;
-    out[i] = Number.isNaN(expected) ? 0 : detector.update(v, expected).score;
+    const expected = expectation(forecasts[i]!, level);
     level.push(v);
+    out[i] = Number.isFinite(expected) ? detector.update(v, expected).score : 0;
   }
   return out;
 }
@@ -282,7 +331,7 @@ export function rawDetectorScores(values: Float64Array, options: DetectorOptions
  */
 const THRESHOLD_GRID = Array.from({ length: 1000 }, (_, k) => (k + 1) / 1000);
 
-export function evaluateNab(dir: string, options: DetectorOptions = {}): AnomalyResult {
+export async function evaluateNab(dir: string, options: DetectorOptions = {}): Promise<AnomalyResult> {
   const labelsPath = join(dir, 'labels', 'combined_windows.json');
   const labels = JSON.parse(readFileSync(labelsPath, 'utf8')) as Record<string, [string, string][]>;
   const files: ScoredFile[] = [];
@@ -291,7 +340,7 @@ export function evaluateNab(dir: string, options: DetectorOptions = {}): Anomaly
     const path = join(dir, 'data', relative);
     if (!existsSync(path)) continue;
     const s = readSeries(path, relative);
-    const raw = rawDetectorScores(s.values, options);
+    const raw = rawDetectorScores(s.values, await storedForecasts(s.times, s.values), options);
     raws.push(raw);
     files.push({
       name: relative,
@@ -348,7 +397,7 @@ export async function runEval(
     if (existsSync(join(dir, 'labels', 'combined_windows.json'))) {
       progress(`anomalies ${dir}`);
       if (report.anomaly !== undefined) throw new EvalInputError('only one NAB directory may be given');
-      report.anomaly = evaluateNab(dir);
+      report.anomaly = await evaluateNab(dir);
     }
   }
   return report;

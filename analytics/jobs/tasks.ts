@@ -3,7 +3,7 @@
  * that receives datagrams (worker.ts). Inputs and outputs are plain data (structured-clone safe).
  * The anomaly task keeps one detector per series between runs, so it lives in a long-lived worker.
  */
-import { MovingLevel, SeriesAnomalyDetector } from '../anomaly/detector.js';
+import { expectation, MovingLevel, SeriesAnomalyDetector } from '../anomaly/detector.js';
 import { daysToThreshold, percentile, trendPerDay } from '../capacity/planning.js';
 import { decompositionForecaster } from '../forecast/decomposition.js';
 import { BACKTEST_ORIGINS, forecastSeries } from '../forecast/engine.js';
@@ -221,8 +221,7 @@ export function runAnomaly(task: AnomalyTask): AnomalyEvent[] {
       const time = s.start + i * s.stepMs;
       if (time <= st.lastTime) continue;
       const value = s.values[i]!;
-      const forecast = s.expected[i]!;
-      const expected = Number.isFinite(forecast) ? forecast : st.level.expected;
+      const expected = expectation(s.expected[i]!, st.level);
       st.level.push(value);
       st.lastTime = time;
       if (!Number.isFinite(value) || !Number.isFinite(expected)) continue;
