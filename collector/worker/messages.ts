@@ -5,6 +5,7 @@
  */
 import type { Config } from '../../cli/config.js';
 import type { LogFormat } from '../../common/logger.js';
+import type { PointColumns } from '../../storage/columns.js';
 import type { Point } from '../../storage/store.js';
 
 /** What a worker is started with (its workerData). */
@@ -41,11 +42,15 @@ export type FromWorker =
   | { t: 'queue'; queue: [length: number, bytes: number, dropped: number] }
   | { t: 'res'; id: number; value?: unknown; error?: string }
   | { t: 'points'; points: Point[] }
-  /** Part of the answer to request `id` (a flush's points), ahead of its `res`. */
-  | { t: 'part'; id: number; points: Point[] };
+  /**
+   * Part of the answer to request `id` (a flush's points, as columns), ahead of its `res`:
+   * points of exporters pinned to this worker, written as they come.
+   */
+  | { t: 'part'; id: number; columns: PointColumns };
 
 /**
- * Requests: `flush` emits the rollup windows due at `arg` (ms) and answers their points; `drain`
+ * Requests: `flush` emits the rollup windows due at `arg` (ms), sends their points in parts and
+ * answers those that other workers may hold too (exporter "overflow"), to be merged; `drain`
  * decodes everything queued; `templates` answers the persisted form of the worker's exporters;
  * `metrics` its registry as JSON; `view` calls a CollectorView method ({method, args});
  * `stop` closes the rollup (answering its last points and resumeAt) and detection.

@@ -13,6 +13,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../cli/config.js';
 import { InternalErrors } from '../../common/internal-errors.js';
+import { pointsOf } from '../../storage/columns.js';
 import type { Point } from '../../storage/store.js';
 import { encodeV5, type FieldSpec, v9Datagram } from '../../test/support/encoder.js';
 import { Collector } from '../receive/service.js';
@@ -53,7 +54,7 @@ async function start(workers: number, options: { queueSize?: number; dataDir?: s
       stateFile: join(dataDir, 'rollup-state.json'),
       setup: { config, logFormat: 'json' },
     },
-    { log: silent, internalErrors, metrics, write: (points) => written.push(...points) },
+    { log: silent, internalErrors, metrics, write: (points) => written.push(...pointsOf(points)) },
   );
   const collector = new Collector(
     {
@@ -149,35 +150,43 @@ describe('decode workers', () => {
     expect(byExporter.get(b)).toBe(6000);
   });
 
-  it('writes an interval of more points than one message carries, whole', async () => {
-    const { collector, pool, written } = await start(1);
-    const source = '127.0.4.3';
-    const now = Date.now();
-    // 40 datagrams × 30 records, each record on its own input and output interface: 2,400
-    // traffic points in one interval, sent by the worker in parts of 2,000.
-    const datagrams = Array.from({ length: 40 }, (_, d) =>
-      encodeV5({
-        unixSecs: Math.floor(now / 1000),
-        sysUptime: 1_000_000,
-        records: Array.from({ length: 30 }, (_, r) => ({
-          srcAddr: '10.0.0.1',
-          dstAddr: '10.0.0.2',
-          bytes: 1,
-          packets: 1,
-          input: 1 + d * 30 + r,
-          output: 5000 + d * 30 + r,
-          first: 999_000,
-          last: 999_999,
-        })),
-      }),
-    );
-    await sendFrom(source, collector.ports[0]!, ...datagrams);
-    await until(async () => (await pool.view.exporter(source))?.records === 1200);
-    await pool.flushWindows(now + 10 * 60_000);
-    const traffic = written.filter((p) => p.measurement === 'traffic' && p.tags['exporter'] === source);
-    expect(traffic).toHaveLength(2400);
-    expect(new Set(traffic.map((p) => `${p.tags['ifIndex']}/${p.tags['direction']}`)).size).toBe(2400);
-  });
+  it.each(['flush'])(
+    'writes an interval of more points than one message carries, whole, at %s',
+    async (when) => {
+      const { collector, pool, written, stop } = await start(1);
+      const sources = ['127.0.4.3', '127.0.4.4'];
+      const now = Date.now();
+      // Per exporter 50 datagrams × 30 records, each record on its own input and output interface:
+      // 3,000 traffic points each in one interval, 6,000 in all, sent by the worker in parts of 5,000.
+      const datagrams = Array.from({ length: 50 }, (_, d) =>
+        encodeV5({
+          unixSecs: Math.floor(now / 1000),
+          sysUptime: 1_000_000,
+          records: Array.from({ length: 30 }, (_, r) => ({
+            srcAddr: '10.0.0.1',
+            dstAddr: '10.0.0.2',
+            bytes: 1,
+            packets: 1,
+            input: 1 + d * 30 + r,
+            output: 5000 + d * 30 + r,
+            first: 999_000,
+            last: 999_999,
+          })),
+        }),
+      );
+      for (const source of sources) {
+        await sendFrom(source, collector.ports[0]!, ...datagrams);
+        await until(async () => (await pool.view.exporter(source))?.records === 1500);
+      }
+      if (when === 'flush') await pool.flushWindows(now + 10 * 60_000);
+      else await stop();
+      for (const source of sources) {
+        const traffic = written.filter((p) => p.measurement === 'traffic' && p.tags['exporter'] === source);
+        expect(traffic).toHaveLength(3000);
+        expect(new Set(traffic.map((p) => `${p.tags['ifIndex']}/${p.tags['direction']}`)).size).toBe(3000);
+      }
+    },
+  );
 
   it('a worker that dies is started again with its exporters’ templates', async () => {
     const { collector, pool, written, stop } = await start(1);
@@ -316,7 +325,7 @@ describe('decode pool late answers', () => {
           log: silent,
           internalErrors: new InternalErrors(silent),
           metrics: new Registry(),
-          write: (p) => written.push(...p),
+          write: (p) => written.push(...pointsOf(p)),
         },
       );
       const posted: { id: number }[] = [];

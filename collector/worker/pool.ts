@@ -6,9 +6,11 @@
  * and in its own queue); beyond that a datagram is dropped and counted, and the receiving thread
  * never waits.
  *
- * Rollup windows: every `flushEveryMs` each worker is asked to emit its due windows; the answers
- * are merged (mergeWindowPoints) and written, so the store sees one point per series and interval
- * whatever the number of workers. At stop the open windows are closed the same way and where to
+ * Rollup windows: every `flushEveryMs` each worker is asked to emit its due windows. Points of the
+ * exporters pinned to a worker come ahead of its answer, as columns, and go to the store as they
+ * come; the answers hold what several workers may share (exporter "overflow"), merged
+ * (mergeWindowPoints) and written, so the store sees one point per series and interval whatever
+ * the number of workers. At stop the open windows are closed the same way and where to
  * resume is kept in rollup-state.json.
  *
  * A worker that dies is started again at once, with the templates last persisted for its
@@ -21,6 +23,7 @@ import { AggregatorRegistry, Counter, type Registry } from 'prom-client';
 import type { InternalErrors } from '../../common/internal-errors.js';
 import { type Logger, RateLimitedLog } from '../../common/logger.js';
 import { startWorker } from '../../common/worker.js';
+import type { PointBatch } from '../../storage/columns.js';
 import type { Point } from '../../storage/store.js';
 import { datagramVersion } from '../decode/decode.js';
 import { templatesDocument } from '../decode/state.js';
@@ -48,8 +51,8 @@ export interface DecodePoolDeps {
   log: Logger;
   internalErrors: InternalErrors;
   metrics: Registry;
-  /** Receives merged rollup windows, raw-flow and anomaly points. */
-  write: (points: Point[]) => void;
+  /** Receives rollup windows (merged where workers meet), raw-flow and anomaly points. */
+  write: (points: PointBatch) => void;
 }
 
 /** How long a request to a worker may take before it is answered as missing (ms). */
@@ -77,8 +80,6 @@ type Overview = Awaited<ReturnType<CollectorView['overview']>>;
 
 interface Pending {
   op: Op;
-  /** Points that came ahead of the answer (see `part`). */
-  parts: Point[];
   resolve(value: unknown): void;
   timer: NodeJS.Timeout;
 }
@@ -523,12 +524,11 @@ export class DecodePool implements DatagramRoute {
       case 'points':
         this.deps.write(m.points);
         return;
-      case 'part': {
-        const p = s.requests.get(m.id);
-        if (p !== undefined) p.parts.push(...m.points);
-        else if (s.lateOps.get(m.id) === 'flush') this.deps.write(m.points);
+      case 'part':
+        // Points of exporters pinned to this worker: no other worker has their series, so they go
+        // to the store as they come, a late answer's too.
+        this.deps.write(m.columns);
         return;
-      }
       case 'res': {
         const p = s.requests.get(m.id);
         if (p === undefined) {
@@ -543,7 +543,6 @@ export class DecodePool implements DatagramRoute {
         }
         s.requests.delete(m.id);
         clearTimeout(p.timer);
-        if (p.parts.length > 0 && Array.isArray(m.value)) m.value = [...p.parts, ...(m.value as Point[])];
         if (m.error !== undefined)
           this.warn.warn(
             `failed:${s.index}:${p.op}`,
@@ -576,7 +575,7 @@ export class DecodePool implements DatagramRoute {
         this.stopping || op === 'stop' || op === 'drain' ? STOP_TIMEOUT_MS : REQUEST_TIMEOUT_MS,
       );
       timer.unref();
-      s.requests.set(id, { op, parts: [], resolve: resolve as (v: unknown) => void, timer });
+      s.requests.set(id, { op, resolve: resolve as (v: unknown) => void, timer });
       const m: ToWorker = { t: 'req', id, op, arg };
       worker.postMessage(m);
     });
