@@ -43,7 +43,7 @@ export type FromWorker =
   | { t: 'res'; id: number; value?: unknown; error?: string }
   | { t: 'points'; points: Point[] }
   /**
-   * Part of the answer to request `id` (a flush's points, as columns), ahead of its `res`:
+   * Part of the answer to request `id` (a flush's or stop's points, as columns), ahead of its `res`:
    * points of exporters pinned to this worker, written as they come.
    */
   | { t: 'part'; id: number; columns: PointColumns };
@@ -53,11 +53,12 @@ export type FromWorker =
  * answers those that other workers may hold too (exporter "overflow"), to be merged; `drain`
  * decodes everything queued; `templates` answers the persisted form of the worker's exporters;
  * `metrics` its registry as JSON; `view` calls a CollectorView method ({method, args});
- * `stop` closes the rollup (answering its last points and resumeAt) and detection.
+ * `stop` closes the rollup (its last points in parts, like a flush's, and resumeAt) and detection.
  */
 export type Op = 'flush' | 'drain' | 'templates' | 'metrics' | 'view' | 'stop';
 
 export interface StopAnswer {
+  /** The closed windows' points that other workers may hold too (the rest came in parts). */
   points: Point[];
   resumeAt: number;
 }

@@ -150,7 +150,7 @@ describe('decode workers', () => {
     expect(byExporter.get(b)).toBe(6000);
   });
 
-  it.each(['flush'])(
+  it.each(['flush', 'stop'])(
     'writes an interval of more points than one message carries, whole, at %s',
     async (when) => {
       const { collector, pool, written, stop } = await start(1);

@@ -539,6 +539,8 @@ export class DecodePool implements DatagramRoute {
           s.lateOps.delete(m.id);
           if (op === 'flush' && Array.isArray(m.value) && m.value.length > 0)
             this.deps.write(m.value as Point[]);
+          else if (op === 'stop' && Array.isArray((m.value as StopAnswer | undefined)?.points))
+            this.deps.write((m.value as StopAnswer).points);
           return;
         }
         s.requests.delete(m.id);

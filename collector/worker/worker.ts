@@ -195,7 +195,10 @@ async function answer(id: number, op: Op, arg: unknown): Promise<unknown> {
       loop.stop();
       rollup.close(arg as number);
       await detection?.stop();
-      return { points: takeWindowPoints(), resumeAt: rollup.resumeAt } satisfies StopAnswer;
+      return {
+        points: await inParts(id, takeWindowPoints()),
+        resumeAt: rollup.resumeAt,
+      } satisfies StopAnswer;
     }
   }
 }
