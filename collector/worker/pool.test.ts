@@ -150,6 +150,28 @@ describe('decode workers', () => {
     expect(byExporter.get(b)).toBe(6000);
   });
 
+  it('answers whether it knows many exporters with one request per worker', async () => {
+    const [a, b] = exportersOnBothWorkers();
+    const { collector, pool } = await start(2);
+    const port = collector.ports[0]!;
+    await sendFrom(a, port, v5(100));
+    await sendFrom(b, port, v5(200));
+    await until(async () => (await pool.view.exporters()).length === 2);
+    const slots = (pool as unknown as { slots: { worker: { postMessage(m: unknown): void } }[] }).slots;
+    let requests = 0;
+    for (const s of slots) {
+      const post = s.worker.postMessage.bind(s.worker);
+      s.worker.postMessage = (m: unknown) => {
+        if ((m as { t: string }).t === 'req') requests++;
+        post(m);
+      };
+    }
+    const unknown = Array.from({ length: 1000 }, (_, i) => `198.51.${i >> 8}.${i & 255}`);
+    const answer = await pool.view.known([b, ...unknown, a]);
+    expect(requests).toBe(2);
+    expect(answer).toEqual([true, ...unknown.map(() => false), true]);
+  });
+
   it.each(['flush', 'stop'])(
     'writes an interval of more points than one message carries, whole, at %s',
     async (when) => {

@@ -344,6 +344,27 @@ export class DecodePool implements DatagramRoute {
       return { count: cached.count, lastDatagram: cached.lastDatagram.slice(0, recent) };
     },
     has: async (address) => (await this.viewOne<boolean>(address, 'has', [address])) ?? false,
+    // One request per worker, whatever the number of addresses (the API asks about up to a page's
+    // worth, 10,000, at once); a worker that does not answer knows none of its own.
+    known: async (addresses) => {
+      const per = this.slots.map((): number[] => []);
+      for (const [i, a] of addresses.entries()) per[this.slotOf(a).index]!.push(i);
+      const out = addresses.map(() => false);
+      await Promise.all(
+        this.slots.map(async (s) => {
+          const mine = per[s.index]!;
+          if (mine.length === 0) return;
+          const answer = await this.request<boolean[]>(s, 'view', {
+            method: 'known',
+            args: [mine.map((i) => addresses[i]!)],
+          });
+          answer?.forEach((yes, j) => {
+            out[mine[j]!] = yes;
+          });
+        }),
+      );
+      return out;
+    },
     exporter: (address) => this.viewOne(address, 'exporter', [address]),
     templates: (address, limit) => this.viewOne(address, 'templates', [address, limit]),
     interfaces: async (exporter, limit) => {
