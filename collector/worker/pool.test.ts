@@ -5,7 +5,7 @@
  * share drops and counts; /metrics sums the workers' registries.
  */
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -16,6 +16,7 @@ import { InternalErrors } from '../../common/internal-errors.js';
 import { pointsOf } from '../../storage/columns.js';
 import type { Point } from '../../storage/store.js';
 import { encodeV5, type FieldSpec, v9Datagram } from '../../test/support/encoder.js';
+import type { PersistedTemplates } from '../decode/state.js';
 import { Collector } from '../receive/service.js';
 import { aggregatedMetrics, DecodePool, workerOf } from './pool.js';
 
@@ -210,6 +211,37 @@ describe('decode workers', () => {
     },
   );
 
+  it('persists every worker’s templates in one file and restores each exporter’s in its worker, counting only those restored', async () => {
+    const [a, b] = exportersOnBothWorkers();
+    const dataDir = mkdtempSync(join(tmpdir(), 'flowcast-pool-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await start(2, { dataDir });
+    const template = (id: number) =>
+      v9Datagram({
+        unixSecs: Math.floor(Date.now() / 1000),
+        flowsets: [
+          { kind: 'template', templates: [{ id, fields: FIELDS }] },
+          { kind: 'data', id, fields: FIELDS, records: [['10.1.1.1', 7]] },
+        ],
+      });
+    await sendFrom(a, first.collector.ports[0]!, template(300));
+    await sendFrom(b, first.collector.ports[0]!, template(301));
+    await until(async () => (await first.pool.view.exporters()).every((e) => e.records === 1));
+    await first.stop();
+    const file = join(dataDir, 'templates.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as PersistedTemplates;
+    expect(doc.exporters.map((e) => e.address).sort()).toEqual([a, b].sort());
+    expect(readdirSync(dataDir).filter((f) => f.includes('.part') || f.endsWith('.tmp'))).toEqual([]);
+    // One template past its lifetime: restored templates are those that are not.
+    doc.exporters.find((e) => e.address === a)!.domains[0]!.templates[0]!.receivedAt = 0;
+    writeFileSync(file, JSON.stringify(doc));
+
+    const second = await start(2, { dataDir });
+    expect(await second.pool.restoreTemplates(file)).toBe(1);
+    expect((await second.pool.view.templates(b, 10))?.templates.map((t) => t.templateId)).toEqual([301]);
+    expect((await second.pool.view.templates(a, 10))?.templates ?? []).toEqual([]);
+  });
+
   it('a worker that dies is started again with its exporters’ templates', async () => {
     const { collector, pool, written, stop } = await start(1);
     const port = collector.ports[0]!;
@@ -226,8 +258,9 @@ describe('decode workers', () => {
       }),
     );
     await until(async () => (await pool.view.exporter(source))?.records === 1);
-    // The templates are kept as persisted (every minute in the service; here at once).
-    expect((await pool.snapshotParts()).length).toBe(1);
+    // The templates are persisted (every minute in the service; here at once), and the worker
+    // started again reads them from the file.
+    await collector.persistTemplates();
     await (
       pool as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }
     ).slots[0]!.worker.terminate();

@@ -6,6 +6,8 @@
  * so that the windows of every worker are merged there before the store; raw-flow and anomaly
  * points go to the store as they come.
  */
+import { readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import { buildDetection } from '../../cli/detection-config.js';
@@ -29,7 +31,15 @@ import {
   Rollup,
 } from '../rollup/rollup.js';
 import { readBatch } from './batch.js';
-import type { DropCounts, FromWorker, Op, StopAnswer, ToWorker, WorkerSetup } from './messages.js';
+import {
+  type DropCounts,
+  type FromWorker,
+  type Op,
+  type StopAnswer,
+  type ToWorker,
+  type WorkerSetup,
+  workerOf,
+} from './messages.js';
 
 const MIB = 1024 * 1024;
 /** Points per message of a flush's answer (the store's batch). */
@@ -121,12 +131,34 @@ registerDecodeMetrics(metrics, loop.state, share(c.metricsMaxExporters, 1));
 registerRollupMetrics(metrics, rollup);
 const view: CollectorView = localView(loop.state);
 
-if (setup.templates !== undefined) {
+/**
+ * Restores the templates of this worker's exporters from templates.json; returns how many. The
+ * file is read and parsed here, not on the receiving thread, which holds no template state.
+ */
+function restoreTemplates(text: string): number {
+  const doc = JSON.parse(text) as { exporters?: unknown };
+  if (!Array.isArray(doc?.exporters)) return loop.restore(doc);
+  const mine = (doc.exporters as { address?: unknown }[]).filter(
+    (e) => typeof e?.address === 'string' && workerOf(e.address, count) === index,
+  );
+  return loop.restore({ ...doc, exporters: mine });
+}
+
+// Started again after dying: with the templates last persisted for this worker's exporters, read
+// before any datagram is (synchronously: the batches already sent wait behind this).
+if (setup.templatesFile !== undefined) {
   try {
-    loop.restore(JSON.parse(setup.templates));
+    restoreTemplates(readFileSync(setup.templatesFile, 'utf8'));
   } catch (err) {
     log.warn({ err }, 'templates for this worker unreadable; starting without them');
   }
+}
+
+/** This worker's part of templates.json (its exporters, comma-separated) written to `file`. */
+async function writeTemplates(file: string): Promise<number> {
+  const parts = await loop.snapshotParts();
+  await writeFile(file, parts.join(','));
+  return parts.length;
 }
 
 function takeWindowPoints(): Point[] {
@@ -181,8 +213,10 @@ async function answer(id: number, op: Op, arg: unknown): Promise<unknown> {
     case 'drain':
       loop.drain();
       return undefined;
+    case 'restore':
+      return restoreTemplates(await readFile(arg as string, 'utf8'));
     case 'templates':
-      return loop.snapshotParts();
+      return await writeTemplates(arg as string);
     case 'metrics':
       return metrics.getMetricsAsJSON();
     case 'view': {
