@@ -37,12 +37,10 @@ export interface LoadOptions {
   readonly signal?: AbortSignal;
 }
 
-/**
- * Reads the busiest `maxSeries` series. They are chosen first from one aggregate read (bytes per
- * interface and direction over the window), so a run reads at most `maxSeries` series whatever
- * the number of interfaces: reading every candidate once took minutes after a flood of spoofed
- * exporters with random interface numbers, and held a stop of the service for 100 s.
- */
+/** Rows (or candidates) gone through between two yields to the event loop. */
+const STEP = 5000;
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * The `max` busiest candidates, busiest first (ties by key). The store reads run on the thread that
  * receives: sorting every candidate with a comparator that looked both up in `busy` and compared
@@ -51,17 +49,18 @@ export interface LoadOptions {
  * it as loadSeries' own time); the `max`-th value is found by a typed-array sort (no comparator) and
  * only what reaches it is sorted: 14 ms at best for the same.
  */
-export function busiest(
+export async function busiest(
   candidates: readonly SeriesRef[],
   busy: ReadonlyMap<string, number>,
   max: number,
-): SeriesRef[] {
+): Promise<SeriesRef[]> {
+  if (max <= 0) return [];
   let scored: { ref: SeriesRef; bytes: number }[] = [];
-  for (const ref of candidates) {
+  for (const [n, ref] of candidates.entries()) {
+    if (n > 0 && n % STEP === 0) await breathe();
     const bytes = busy.get(ref.key) ?? 0;
     if (bytes > 0) scored.push({ ref, bytes });
   }
-  if (max <= 0) return [];
   if (scored.length > max) {
     const values = Float64Array.from(scored, (s) => s.bytes).sort();
     const threshold = values[values.length - max]!;
@@ -73,13 +72,24 @@ export function busiest(
     .map((s) => s.ref);
 }
 
+/**
+ * Reads the busiest `maxSeries` series. They are chosen first from one aggregate read (bytes per
+ * interface and direction over the window), so a run reads at most `maxSeries` series whatever
+ * the number of interfaces: reading every candidate once took minutes after a flood of spoofed
+ * exporters with random interface numbers, and held a stop of the service for 100 s.
+ *
+ * The rows are gone through STEP at a time with a yield between: the store's reads run on the
+ * thread that receives, and after a flood of spoofed exporters with random interface numbers the
+ * window holds hundreds of thousands of interfaces (bench/survive.ts: one 150-220 ms piece).
+ */
 export async function loadSeries(store: Store, o: LoadOptions): Promise<LoadedSeries[]> {
   const stepMs = o.stepSeconds * 1000;
   // The newest complete bucket ends at or before now.
   const to = Math.floor(o.now / stepMs) * stepMs;
   const from = Math.ceil(o.from / stepMs) * stepMs;
   const busy = new Map<string, number>();
-  for (const t of await store.interfaceTotals({ from, to })) {
+  for (const [n, t] of (await store.interfaceTotals({ from, to })).entries()) {
+    if (n > 0 && n % STEP === 0) await breathe();
     if (t.direction !== 'in' && t.direction !== 'out') continue;
     const key = seriesKey(t.exporter, t.ifIndex, t.direction);
     busy.set(key, (busy.get(key) ?? 0) + t.bytes);
@@ -90,7 +100,8 @@ export async function loadSeries(store: Store, o: LoadOptions): Promise<LoadedSe
   }
   const candidates: SeriesRef[] = [];
   const interfaces = await store.interfaces({ from, to });
-  for (const i of interfaces) {
+  for (const [n, i] of interfaces.entries()) {
+    if (n > 0 && n % STEP === 0) await breathe();
     for (const direction of ['in', 'out'] as const) {
       candidates.push({
         key: seriesKey(i.exporter, i.ifIndex, direction),
@@ -108,7 +119,7 @@ export async function loadSeries(store: Store, o: LoadOptions): Promise<LoadedSe
       }
     }
   }
-  const refs = busiest(candidates, busy, o.maxSeries);
+  const refs = await busiest(candidates, busy, o.maxSeries);
   const loaded: LoadedSeries[] = [];
   for (const ref of refs) {
     o.signal?.throwIfAborted();
