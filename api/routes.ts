@@ -145,7 +145,7 @@ function table(columns: readonly string[], rows: readonly object[]) {
  * rows of exporters the collector knows. The live rows came from a view limited to `limit`: when it
  * was full, a stored row not among them may still belong to a live exporter ranked further down,
  * and `collector` is asked about those (only as many as can still make the answer, a batch at a
- * time); otherwise `collector` is undefined and every live exporter is among the rows already.
+ * time, one question per batch); otherwise `collector` is undefined and every live exporter is among the rows already.
  */
 async function withoutLiveStored(
   rows: readonly ExporterSummary[],
@@ -158,10 +158,11 @@ async function withoutLiveStored(
   while (out.length < limit && next < rows.length) {
     const batch = rows.slice(next, next + limit - out.length);
     next += batch.length;
-    const liveElsewhere = await Promise.all(batch.map((e) => !e.live && collector.has(e.address)));
-    batch.forEach((e, i) => {
-      if (!liveElsewhere[i]) out.push(e);
-    });
+    const stored = batch.filter((e) => !e.live);
+    const liveElsewhere = new Set(
+      (await collector.known(stored.map((e) => e.address))).flatMap((yes, i) => (yes ? [stored[i]!] : [])),
+    );
+    for (const e of batch) if (!liveElsewhere.has(e)) out.push(e);
   }
   return out;
 }

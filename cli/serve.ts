@@ -15,6 +15,7 @@ import { aggregatedMetrics, DecodePool } from '../collector/worker/pool.js';
 import { InternalErrors, registerInternalErrorMetrics } from '../common/internal-errors.js';
 import { type Logger, resolveFormat } from '../common/logger.js';
 import { installProfiler } from '../common/profiler.js';
+import { batchLength, hasMeasurement, pointsOf } from '../storage/columns.js';
 import { EmbeddedStore } from '../storage/embedded/embedded-store.js';
 import { InfluxStore } from '../storage/influx/influx-store.js';
 import { registerStoreMetrics } from '../storage/metrics.js';
@@ -97,10 +98,13 @@ export function buildService(config: Config, log: Logger): Service {
       internalErrors,
       metrics,
       write: (points) => {
-        if (!firstRollup && points.some((p) => p.measurement === 'traffic')) {
+        if (!firstRollup && hasMeasurement(points, 'traffic')) {
           firstRollup = true;
           log.info(
-            { points: points.length, interval: new Date(points[0]!.time).toISOString() },
+            {
+              points: batchLength(points),
+              interval: new Date(pointsOf(points, 0, 1)[0]!.time).toISOString(),
+            },
             'first rollup interval written',
           );
         }

@@ -15,6 +15,7 @@
  * - `write` never throws: a point whose values do not fit the schema is counted in `rejected`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toColumns } from './columns.js';
 import type { Point, Row, Store } from './store.js';
 
 /** A store under test and how to dispose of what it created. */
@@ -575,6 +576,45 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
         await store.flush();
         expect(await store.rows('traffic', { from: time, to: time + HOUR })).toHaveLength(i + 1);
       }
+    });
+
+    it('stores points written as columns as it stores the same points as objects', async () => {
+      const time = T0 + 5 * HOUR;
+      const points = [
+        point(
+          'traffic',
+          time,
+          { exporter: 'cols', ifIndex: '3', direction: 'in' },
+          { bytes: 2 ** 60, packets: 4, flows: 1 },
+        ),
+        point(
+          'top_talkers',
+          time,
+          { exporter: 'cols', side: 'src', rank: '1' },
+          { addr: '10.9.9.9', bytes: 7, packets: 1 },
+        ),
+        point(
+          'traffic',
+          time + MIN,
+          { exporter: 'cols', ifIndex: '3', direction: 'in' },
+          { bytes: 5, packets: 1, flows: 1 },
+        ),
+      ];
+      const written = store.stats.pointsWritten;
+      store.write(toColumns(points));
+      await store.flush();
+      expect(store.stats.pointsWritten).toBe(written + points.length);
+      expect(normalise(await store.rows('top_talkers', { from: time, to: time + 1 }))).toEqual(
+        normalise([
+          { time, exporter: 'cols', side: 'src', rank: '1', addr: '10.9.9.9', bytes: 7, packets: 1 },
+        ]),
+      );
+      expect(
+        (await store.rows('traffic', { from: time, to: time + HOUR })).map((r) => [r['time'], r['bytes']]),
+      ).toEqual([
+        [time, 2 ** 60],
+        [time + MIN, 5],
+      ]);
     });
 
     it('replaces a point written again with the same series and time (InfluxDB semantics)', async () => {

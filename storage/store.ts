@@ -3,6 +3,7 @@
  * Two adapters implement it (InfluxDB in influx/, the embedded DuckDB store in embedded/) and both
  * run the one contract suite in store.contract.ts. The schema is docs/schema.md (a contract).
  */
+import type { PointBatch } from './columns.js';
 
 /** A field value as stored. Integers are written as InfluxDB `i` integers (never `u`). */
 export type StoredValue = number | bigint | string | boolean;
@@ -110,8 +111,11 @@ export interface Store {
   start(): Promise<void>;
   /** Flushes everything buffered, then closes. */
   stop(): Promise<void>;
-  /** Queues points for writing; never blocks and never throws (failures are spooled and counted). */
-  write(points: readonly Point[]): void;
+  /**
+   * Queues points for writing, as objects or as columns (storage/columns.ts); never blocks and
+   * never throws (failures are spooled and counted).
+   */
+  write(points: PointBatch): void;
   /** Resolves once every point queued so far is written or durably spooled. */
   flush(): Promise<void>;
   readonly stats: StoreStats;

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../../storage/embedded/embedded-store.js';
 import type { Point, TrafficQuery } from '../../storage/store.js';
-import { loadSeries } from './series.js';
+import { busiest, loadSeries } from './series.js';
 
 const STEP = 300_000;
 const END = Date.UTC(2024, 5, 11);
@@ -84,5 +84,26 @@ describe('loadSeries', () => {
       }),
     ).rejects.toThrow('stopping');
     expect(reads).toHaveLength(0);
+  });
+});
+
+describe('busiest', () => {
+  it('chooses the same series as sorting every candidate, ties by key', async () => {
+    const refs = Array.from({ length: 12_000 }, (_, i) => ({
+      key: `traffic/10.0.0.${i % 50}/${i}/in`,
+      exporter: `10.0.0.${i % 50}`,
+      ifIndex: i,
+      ifName: '',
+      direction: 'in' as const,
+    }));
+    // Few distinct values, so that ties straddle the cut; some idle.
+    const busy = new Map(refs.map((r, i) => [r.key, (i * 7919) % 13]));
+    for (const max of [0, 1, 10, 37, 100, 499, 500, 1000]) {
+      const expected = refs
+        .filter((r) => busy.get(r.key)! > 0)
+        .sort((a, b) => busy.get(b.key)! - busy.get(a.key)! || a.key.localeCompare(b.key))
+        .slice(0, max);
+      expect(await busiest(refs, busy, max), `max ${max}`).toEqual(expected);
+    }
   });
 });

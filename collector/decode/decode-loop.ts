@@ -7,6 +7,7 @@
  * late template comes out in steps, so health and the other messages of the thread are served
  * within a few milliseconds whatever arrives.
  */
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { InternalErrors } from '../../common/internal-errors.js';
 import type { Logger } from '../../common/logger.js';
 import { RateLimitedLog } from '../../common/logger.js';
@@ -16,7 +17,7 @@ import { datagramVersion, decodeDatagram, versionKey } from './decode.js';
 import type { DecodedRecord } from './flow.js';
 import type { ElementRegistry } from './ie/registry.js';
 import { releasePending } from './sets.js';
-import { type ExporterState, FlowState, type StateOptions } from './state.js';
+import { type ExporterState, FlowState, type StateOptions, templatesDocument } from './state.js';
 
 /** Receives each batch of decoded records; called synchronously from the decode loop. */
 export type RecordSink = (records: readonly DecodedRecord[]) => void;
@@ -124,9 +125,21 @@ export class DecodeLoop implements DatagramRoute {
     exporter.counters.version(versionKey(version)).dropped += n;
   }
 
-  /** Restores persisted templates; returns how many. */
+  /** Restores persisted templates; returns how many (those not yet expired). */
   restore(persisted: unknown, now = Date.now()): number {
     return this.state.restore(persisted, now);
+  }
+
+  /** Restores templates.json; resolves to the number of templates restored (expired ones are not). */
+  async restoreTemplates(file: string): Promise<number> {
+    return this.restore(JSON.parse(await readFile(file, 'utf8')));
+  }
+
+  /** Writes templates.json atomically (temp file and rename). */
+  async persistTemplates(file: string): Promise<void> {
+    const tmp = `${file}.tmp`;
+    await writeFile(tmp, templatesDocument(await this.snapshotParts()));
+    await rename(tmp, file);
   }
 
   /**

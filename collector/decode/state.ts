@@ -706,8 +706,12 @@ const persistedSchema = z.object({
  * `JSON.stringify(snapshot())` makes, without building it as objects first.
  */
 export function templatesDocument(exporters: readonly string[]): string {
-  return `{"format":1,"exporters":[${exporters.join(',')}]}`;
+  return `${TEMPLATES_HEAD}${exporters.join(',')}${TEMPLATES_TAIL}`;
 }
+
+/** What templates.json's text has before and after its exporters (comma-separated). */
+export const TEMPLATES_HEAD = '{"format":1,"exporters":[';
+export const TEMPLATES_TAIL = ']}';
 
 /** The on-disk form of the template cache (`templates.json` in the data directory). */
 export type PersistedTemplates = z.infer<typeof persistedSchema>;

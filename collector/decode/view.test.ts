@@ -350,6 +350,7 @@ describe('localView', () => {
     expect(await view.has(C)).toBe(true);
     const unknown = '203.0.113.50';
     expect(await view.has(unknown)).toBe(false);
+    expect(await view.known([C, unknown, A])).toEqual([true, false, true]);
     expect(await view.exporter(unknown)).toBeUndefined();
     expect(await view.templates(unknown, 1000)).toBeUndefined();
     expect(await view.interfaces(unknown, 1000)).toEqual([]);

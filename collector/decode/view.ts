@@ -99,6 +99,8 @@ export interface CollectorView {
     recent: number,
   ): Promise<{ count: number; lastDatagram: { exporter: string; lastSeen: string }[] }>;
   has(address: string): Promise<boolean>;
+  /** `has` for many addresses in one question (one request per decode worker), in their order. */
+  known(addresses: readonly string[]): Promise<boolean[]>;
   exporter(address: string): Promise<ExporterDetail | undefined>;
   templates(address: string, limit: number): Promise<ExporterTemplates | undefined>;
   /** Interface names and descriptions from options data, for one exporter or all, at most `limit` rows. */
@@ -253,6 +255,9 @@ export function localView(state: FlowState): CollectorView {
 
     async has(address) {
       return state.exporters.has(address);
+    },
+    async known(addresses) {
+      return addresses.map((a) => state.exporters.has(a));
     },
 
     async exporter(address) {

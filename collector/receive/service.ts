@@ -5,7 +5,7 @@
  * component tests. Nothing decodes on the thread that receives.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
@@ -13,7 +13,6 @@ import { parsePrefix } from '../../common/cidr.js';
 import { InternalErrors } from '../../common/internal-errors.js';
 import type { Logger } from '../../common/logger.js';
 import { RateLimitedLog } from '../../common/logger.js';
-import { templatesDocument } from '../decode/state.js';
 import { registerReceiveMetrics } from './metrics.js';
 import type { ReceivedDatagram } from './queue.js';
 
@@ -41,10 +40,13 @@ export interface DatagramRoute {
   /** Decodes everything already handed on. */
   drain(): Promise<void> | void;
   stop(): Promise<void> | void;
-  /** Restores templates.json's document; resolves to the number of templates restored. */
-  restore(persisted: unknown): Promise<number> | number;
-  /** The persisted form of every proven exporter, one JSON text each. */
-  snapshotParts(): Promise<string[]>;
+  /**
+   * Restores templates.json (`file`, which exists) into the decoder, after `start()` and before any
+   * datagram; resolves to the number of templates restored (those not yet past their lifetime).
+   */
+  restoreTemplates(file: string): Promise<number>;
+  /** Writes templates.json (`file`) atomically: the templates of every proven exporter. */
+  persistTemplates(file: string): Promise<void>;
 }
 
 const PERSIST_EVERY_MS = 60_000;
@@ -113,8 +115,8 @@ export class Collector {
   }
 
   async start(): Promise<void> {
-    await this.restoreTemplates();
     await this.deps.route.start();
+    await this.restoreTemplates();
     const { netflowPort, ipfixPort } = this.config;
     // One socket when both are the same fixed port; port 0 asks for two ephemeral ones.
     const ports = netflowPort === ipfixPort && netflowPort !== 0 ? [netflowPort] : [netflowPort, ipfixPort];
@@ -211,31 +213,29 @@ export class Collector {
   private async restoreTemplates(): Promise<void> {
     const file = this.templatesFile();
     if (file === undefined) return;
-    let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      await access(file);
     } catch {
       return; // first start
     }
     try {
-      const n = await this.deps.route.restore(JSON.parse(text));
+      const n = await this.deps.route.restoreTemplates(file);
       this.deps.log.info({ file, templates: n }, 'templates restored');
     } catch (err) {
       this.deps.log.warn({ err, file }, 'templates file unreadable; starting without templates');
     }
   }
 
-  /** Writes templates.json atomically (temp file and rename). */
+  /**
+   * Writes templates.json. The decoder's threads write it (the decode workers each their share):
+   * this thread holds no template state.
+   */
   async persistTemplates(): Promise<void> {
     const file = this.templatesFile();
     if (file === undefined || this.config.dataDir === undefined) return;
     try {
       await mkdir(this.config.dataDir, { recursive: true });
-      // The same document as JSON.stringify(state.snapshot()), made an exporter at a time.
-      const parts = await this.deps.route.snapshotParts();
-      const tmp = `${file}.tmp`;
-      await writeFile(tmp, templatesDocument(parts));
-      await rename(tmp, file);
+      await this.deps.route.persistTemplates(file);
     } catch (err) {
       this.warn.warn('persist', { err, file }, 'could not persist templates');
     }

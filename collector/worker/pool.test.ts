@@ -5,7 +5,7 @@
  * share drops and counts; /metrics sums the workers' registries.
  */
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -13,8 +13,10 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../cli/config.js';
 import { InternalErrors } from '../../common/internal-errors.js';
+import { pointsOf } from '../../storage/columns.js';
 import type { Point } from '../../storage/store.js';
 import { encodeV5, type FieldSpec, v9Datagram } from '../../test/support/encoder.js';
+import type { PersistedTemplates } from '../decode/state.js';
 import { Collector } from '../receive/service.js';
 import { aggregatedMetrics, DecodePool, workerOf } from './pool.js';
 
@@ -53,7 +55,7 @@ async function start(workers: number, options: { queueSize?: number; dataDir?: s
       stateFile: join(dataDir, 'rollup-state.json'),
       setup: { config, logFormat: 'json' },
     },
-    { log: silent, internalErrors, metrics, write: (points) => written.push(...points) },
+    { log: silent, internalErrors, metrics, write: (points) => written.push(...pointsOf(points)) },
   );
   const collector = new Collector(
     {
@@ -149,34 +151,95 @@ describe('decode workers', () => {
     expect(byExporter.get(b)).toBe(6000);
   });
 
-  it('writes an interval of more points than one message carries, whole', async () => {
-    const { collector, pool, written } = await start(1);
-    const source = '127.0.4.3';
-    const now = Date.now();
-    // 40 datagrams × 30 records, each record on its own input and output interface: 2,400
-    // traffic points in one interval, sent by the worker in parts of 2,000.
-    const datagrams = Array.from({ length: 40 }, (_, d) =>
-      encodeV5({
-        unixSecs: Math.floor(now / 1000),
-        sysUptime: 1_000_000,
-        records: Array.from({ length: 30 }, (_, r) => ({
-          srcAddr: '10.0.0.1',
-          dstAddr: '10.0.0.2',
-          bytes: 1,
-          packets: 1,
-          input: 1 + d * 30 + r,
-          output: 5000 + d * 30 + r,
-          first: 999_000,
-          last: 999_999,
-        })),
-      }),
-    );
-    await sendFrom(source, collector.ports[0]!, ...datagrams);
-    await until(async () => (await pool.view.exporter(source))?.records === 1200);
-    await pool.flushWindows(now + 10 * 60_000);
-    const traffic = written.filter((p) => p.measurement === 'traffic' && p.tags['exporter'] === source);
-    expect(traffic).toHaveLength(2400);
-    expect(new Set(traffic.map((p) => `${p.tags['ifIndex']}/${p.tags['direction']}`)).size).toBe(2400);
+  it('answers whether it knows many exporters with one request per worker', async () => {
+    const [a, b] = exportersOnBothWorkers();
+    const { collector, pool } = await start(2);
+    const port = collector.ports[0]!;
+    await sendFrom(a, port, v5(100));
+    await sendFrom(b, port, v5(200));
+    await until(async () => (await pool.view.exporters()).length === 2);
+    const slots = (pool as unknown as { slots: { worker: { postMessage(m: unknown): void } }[] }).slots;
+    let requests = 0;
+    for (const s of slots) {
+      const post = s.worker.postMessage.bind(s.worker);
+      s.worker.postMessage = (m: unknown) => {
+        if ((m as { t: string }).t === 'req') requests++;
+        post(m);
+      };
+    }
+    const unknown = Array.from({ length: 1000 }, (_, i) => `198.51.${i >> 8}.${i & 255}`);
+    const answer = await pool.view.known([b, ...unknown, a]);
+    expect(requests).toBe(2);
+    expect(answer).toEqual([true, ...unknown.map(() => false), true]);
+  });
+
+  it.each(['flush', 'stop'])(
+    'writes an interval of more points than one message carries, whole, at %s',
+    async (when) => {
+      const { collector, pool, written, stop } = await start(1);
+      const sources = ['127.0.4.3', '127.0.4.4'];
+      const now = Date.now();
+      // Per exporter 50 datagrams × 30 records, each record on its own input and output interface:
+      // 3,000 traffic points each in one interval, 6,000 in all, sent by the worker in parts of 5,000.
+      const datagrams = Array.from({ length: 50 }, (_, d) =>
+        encodeV5({
+          unixSecs: Math.floor(now / 1000),
+          sysUptime: 1_000_000,
+          records: Array.from({ length: 30 }, (_, r) => ({
+            srcAddr: '10.0.0.1',
+            dstAddr: '10.0.0.2',
+            bytes: 1,
+            packets: 1,
+            input: 1 + d * 30 + r,
+            output: 5000 + d * 30 + r,
+            first: 999_000,
+            last: 999_999,
+          })),
+        }),
+      );
+      for (const source of sources) {
+        await sendFrom(source, collector.ports[0]!, ...datagrams);
+        await until(async () => (await pool.view.exporter(source))?.records === 1500);
+      }
+      if (when === 'flush') await pool.flushWindows(now + 10 * 60_000);
+      else await stop();
+      for (const source of sources) {
+        const traffic = written.filter((p) => p.measurement === 'traffic' && p.tags['exporter'] === source);
+        expect(traffic).toHaveLength(3000);
+        expect(new Set(traffic.map((p) => `${p.tags['ifIndex']}/${p.tags['direction']}`)).size).toBe(3000);
+      }
+    },
+  );
+
+  it('persists every worker’s templates in one file and restores each exporter’s in its worker, counting only those restored', async () => {
+    const [a, b] = exportersOnBothWorkers();
+    const dataDir = mkdtempSync(join(tmpdir(), 'flowcast-pool-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await start(2, { dataDir });
+    const template = (id: number) =>
+      v9Datagram({
+        unixSecs: Math.floor(Date.now() / 1000),
+        flowsets: [
+          { kind: 'template', templates: [{ id, fields: FIELDS }] },
+          { kind: 'data', id, fields: FIELDS, records: [['10.1.1.1', 7]] },
+        ],
+      });
+    await sendFrom(a, first.collector.ports[0]!, template(300));
+    await sendFrom(b, first.collector.ports[0]!, template(301));
+    await until(async () => (await first.pool.view.exporters()).every((e) => e.records === 1));
+    await first.stop();
+    const file = join(dataDir, 'templates.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as PersistedTemplates;
+    expect(doc.exporters.map((e) => e.address).sort()).toEqual([a, b].sort());
+    expect(readdirSync(dataDir).filter((f) => f.includes('.part') || f.endsWith('.tmp'))).toEqual([]);
+    // One template past its lifetime: restored templates are those that are not.
+    doc.exporters.find((e) => e.address === a)!.domains[0]!.templates[0]!.receivedAt = 0;
+    writeFileSync(file, JSON.stringify(doc));
+
+    const second = await start(2, { dataDir });
+    expect(await second.pool.restoreTemplates(file)).toBe(1);
+    expect((await second.pool.view.templates(b, 10))?.templates.map((t) => t.templateId)).toEqual([301]);
+    expect((await second.pool.view.templates(a, 10))?.templates ?? []).toEqual([]);
   });
 
   it('a worker that dies is started again with its exporters’ templates', async () => {
@@ -195,8 +258,9 @@ describe('decode workers', () => {
       }),
     );
     await until(async () => (await pool.view.exporter(source))?.records === 1);
-    // The templates are kept as persisted (every minute in the service; here at once).
-    expect((await pool.snapshotParts()).length).toBe(1);
+    // The templates are persisted (every minute in the service; here at once), and the worker
+    // started again reads them from the file.
+    await collector.persistTemplates();
     await (
       pool as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }
     ).slots[0]!.worker.terminate();
@@ -316,7 +380,7 @@ describe('decode pool late answers', () => {
           log: silent,
           internalErrors: new InternalErrors(silent),
           metrics: new Registry(),
-          write: (p) => written.push(...p),
+          write: (p) => written.push(...pointsOf(p)),
         },
       );
       const posted: { id: number }[] = [];

@@ -6,30 +6,41 @@
  * and in its own queue); beyond that a datagram is dropped and counted, and the receiving thread
  * never waits.
  *
- * Rollup windows: every `flushEveryMs` each worker is asked to emit its due windows; the answers
- * are merged (mergeWindowPoints) and written, so the store sees one point per series and interval
- * whatever the number of workers. At stop the open windows are closed the same way and where to
+ * Rollup windows: every `flushEveryMs` each worker is asked to emit its due windows. Points of the
+ * exporters pinned to a worker come ahead of its answer, as columns, and go to the store as they
+ * come; the answers hold what several workers may share (exporter "overflow"), merged
+ * (mergeWindowPoints) and written, so the store sees one point per series and interval whatever
+ * the number of workers. At stop the open windows are closed the same way and where to
  * resume is kept in rollup-state.json.
  *
  * A worker that dies is started again at once, with the templates last persisted for its
- * exporters; what it held in memory (its open windows, data queued in it) is lost and counted in
+ * exporters (it reads them from templates.json itself); what it held in memory (its open windows, data queued in it) is lost and counted in
  * flowcast_worker_restarts_total.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Worker } from 'node:worker_threads';
 import { AggregatorRegistry, Counter, type Registry } from 'prom-client';
 import type { InternalErrors } from '../../common/internal-errors.js';
 import { type Logger, RateLimitedLog } from '../../common/logger.js';
 import { startWorker } from '../../common/worker.js';
+import type { PointBatch } from '../../storage/columns.js';
 import type { Point } from '../../storage/store.js';
 import { datagramVersion } from '../decode/decode.js';
-import { templatesDocument } from '../decode/state.js';
+import { TEMPLATES_HEAD, TEMPLATES_TAIL } from '../decode/state.js';
 import { byRecency, type CollectorView } from '../decode/view.js';
 import type { ReceivedDatagram } from '../receive/queue.js';
 import type { DatagramRoute } from '../receive/service.js';
 import { BATCH_BYTES, BatchWriter } from './batch.js';
 import { mergeWindowPoints } from './merge.js';
-import type { DropCounts, FromWorker, Op, StopAnswer, ToWorker, WorkerSetup } from './messages.js';
+import {
+  type DropCounts,
+  type FromWorker,
+  type Op,
+  type StopAnswer,
+  type ToWorker,
+  type WorkerSetup,
+  workerOf,
+} from './messages.js';
 
 export interface DecodePoolOptions {
   workers: number;
@@ -48,8 +59,8 @@ export interface DecodePoolDeps {
   log: Logger;
   internalErrors: InternalErrors;
   metrics: Registry;
-  /** Receives merged rollup windows, raw-flow and anomaly points. */
-  write: (points: Point[]) => void;
+  /** Receives rollup windows (merged where workers meet), raw-flow and anomaly points. */
+  write: (points: PointBatch) => void;
 }
 
 /** How long a request to a worker may take before it is answered as missing (ms). */
@@ -77,8 +88,6 @@ type Overview = Awaited<ReturnType<CollectorView['overview']>>;
 
 interface Pending {
   op: Op;
-  /** Points that came ahead of the answer (see `part`). */
-  parts: Point[];
   resolve(value: unknown): void;
   timer: NodeJS.Timeout;
 }
@@ -99,8 +108,6 @@ class Slot {
   readonly lateOps = new Map<number, Op>();
   /** The worker's metrics as last answered, used when it does not answer a scrape in time. */
   metrics: object | undefined;
-  /** The templates last persisted for this worker's exporters (one JSON text each). */
-  parts: string[] = [];
   startedAt = 0;
   /** Wait before the next start after a worker died young (doubles up to RESTART_MAX_DELAY_MS). */
   restartDelayMs = 0;
@@ -121,24 +128,7 @@ function waitingBytes(s: Slot): number {
   return s.inflightBytes + s.writer.used + s.queue[1];
 }
 
-/**
- * templates.json's document for one worker's exporters, as text: a worker is started with it and
- * parses it itself. Handing it over as objects made the receiving thread copy every template
- * (408 ms held for the default budget's worth at a restart); a string is one copy.
- */
-function templatesText(parts: readonly string[]): string | undefined {
-  return parts.length === 0 ? undefined : templatesDocument(parts);
-}
-
-/** FNV-1a of the address text: which worker an exporter is pinned to. */
-export function workerOf(address: string, workers: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < address.length; i++) {
-    h ^= address.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % workers;
-}
+export { workerOf };
 
 export class DecodePool implements DatagramRoute {
   /** Datagrams dropped on this thread because their worker's share was full. */
@@ -161,6 +151,8 @@ export class DecodePool implements DatagramRoute {
   private readonly shareBytes: number;
   private overviewCache: (Overview & { recent: number; at: number }) | undefined;
   private overviewRefresh: Promise<Overview> | undefined;
+  /** templates.json, once restored from or persisted to: a worker started again reads it. */
+  private templatesFile: string | undefined;
 
   constructor(
     private readonly options: DecodePoolOptions,
@@ -216,20 +208,50 @@ export class DecodePool implements DatagramRoute {
     return n;
   }
 
-  /** Keeps each worker's part of templates.json: it is started with it (and restarted). */
-  restore(persisted: unknown): number {
-    const doc = persisted as { format?: unknown; exporters?: unknown };
-    if (!Array.isArray(doc?.exporters)) throw new Error('not a templates document');
-    const per: unknown[][] = this.slots.map(() => []);
-    let templates = 0;
-    for (const e of doc.exporters as { address?: unknown; domains?: { templates?: unknown[] }[] }[]) {
-      if (typeof e?.address !== 'string') continue;
-      per[workerOf(e.address, this.slots.length)]!.push(e);
-      for (const d of Array.isArray(e.domains) ? e.domains : []) templates += d.templates?.length ?? 0;
+  /**
+   * Each worker restores its own exporters' templates from templates.json, and counts those it
+   * restored (not those past their lifetime). This thread only names the file: it used to parse
+   * the document and keep every exporter's part as text for restarts, the largest thing on its
+   * heap (its strings copied again at every persist, each minute).
+   */
+  async restoreTemplates(file: string): Promise<number> {
+    this.templatesFile = file;
+    const answers = await this.all<number>('restore', file);
+    if (answers.every((n) => n === undefined))
+      throw new Error('no decode worker could read the templates file');
+    return answers.reduce<number>((sum, n) => sum + (n ?? 0), 0);
+  }
+
+  /**
+   * Writes templates.json: each worker writes its exporters' part to a file beside it, and this
+   * thread joins the parts as buffers (outside its heap) into the temp file, renamed over the old
+   * one. When a worker does not write its part the old file stays, and is written again at the next
+   * persist.
+   */
+  async persistTemplates(file: string): Promise<void> {
+    this.templatesFile = file;
+    this.sendAll();
+    const partOf = (s: Slot) => `${file}.${s.index}.part`;
+    const written = await Promise.all(this.slots.map((s) => this.request<number>(s, 'templates', partOf(s))));
+    const missing = written.indexOf(undefined);
+    if (missing >= 0) throw new Error(`decode worker ${missing} did not write its templates`);
+    const tmp = `${file}.tmp`;
+    const out = await open(tmp, 'w');
+    try {
+      await out.write(TEMPLATES_HEAD);
+      let first = true;
+      for (const [i, s] of this.slots.entries()) {
+        if (written[i] === 0) continue;
+        if (!first) await out.write(',');
+        first = false;
+        await out.write(await readFile(partOf(s)));
+      }
+      await out.write(TEMPLATES_TAIL);
+    } finally {
+      await out.close();
     }
-    for (const [i, exporters] of per.entries())
-      this.slots[i]!.parts = exporters.map((e) => JSON.stringify(e));
-    return templates;
+    await rename(tmp, file);
+    await Promise.all(this.slots.map((s) => rm(partOf(s), { force: true })));
   }
 
   async start(): Promise<void> {
@@ -253,7 +275,7 @@ export class DecodePool implements DatagramRoute {
         );
       }
     }
-    await Promise.all(this.slots.map((s) => this.spawn(s, templatesText(s.parts), this.resumeAt)));
+    await Promise.all(this.slots.map((s) => this.spawn(s, this.resumeAt)));
     this.flushTimer = setInterval(
       this.deps.internalErrors.guard('rollup.flush', () => void this.flushWindows(Date.now())),
       this.options.flushEveryMs,
@@ -300,18 +322,6 @@ export class DecodePool implements DatagramRoute {
     await this.all('drain');
   }
 
-  async snapshotParts(): Promise<string[]> {
-    this.sendAll();
-    const answers = await Promise.all(
-      this.slots.map(async (s) => {
-        const parts = (await this.request<string[]>(s, 'templates')) ?? s.parts;
-        s.parts = parts;
-        return parts;
-      }),
-    );
-    return answers.flat();
-  }
-
   /** Every worker's metrics registry as JSON, for AggregatorRegistry.aggregate. */
   async workerMetrics(): Promise<object[]> {
     const answers = await this.all<object>('metrics');
@@ -343,6 +353,27 @@ export class DecodePool implements DatagramRoute {
       return { count: cached.count, lastDatagram: cached.lastDatagram.slice(0, recent) };
     },
     has: async (address) => (await this.viewOne<boolean>(address, 'has', [address])) ?? false,
+    // One request per worker, whatever the number of addresses (the API asks about up to a page's
+    // worth, 10,000, at once); a worker that does not answer knows none of its own.
+    known: async (addresses) => {
+      const per = this.slots.map((): number[] => []);
+      for (const [i, a] of addresses.entries()) per[this.slotOf(a).index]!.push(i);
+      const out = addresses.map(() => false);
+      await Promise.all(
+        this.slots.map(async (s) => {
+          const mine = per[s.index]!;
+          if (mine.length === 0) return;
+          const answer = await this.request<boolean[]>(s, 'view', {
+            method: 'known',
+            args: [mine.map((i) => addresses[i]!)],
+          });
+          answer?.forEach((yes, j) => {
+            out[mine[j]!] = yes;
+          });
+        }),
+      );
+      return out;
+    },
     exporter: (address) => this.viewOne(address, 'exporter', [address]),
     templates: (address, limit) => this.viewOne(address, 'templates', [address, limit]),
     interfaces: async (exporter, limit) => {
@@ -439,13 +470,13 @@ export class DecodePool implements DatagramRoute {
     else if (s.drops.size < MAX_DROP_ENTRIES) s.drops.set(key, [d.address, version, 1]);
   }
 
-  private spawn(s: Slot, templates: string | undefined, resumeAt: number | undefined): Promise<void> {
+  private spawn(s: Slot, resumeAt: number | undefined): Promise<void> {
     const setup: WorkerSetup = {
       ...this.options.setup,
       index: s.index,
       count: this.slots.length,
       resumeAt,
-      templates,
+      templatesFile: this.templatesFile,
     };
     const worker = startWorker(import.meta.url, './worker', {
       name: `flowcast-decode-${s.index}`,
@@ -483,7 +514,7 @@ export class DecodePool implements DatagramRoute {
         if (this.stopping) return;
         this.restarts++;
         this.deps.log.error(
-          { worker: s.index, code, exporters: s.parts.length },
+          { worker: s.index, code },
           'decode worker exited; starting it again with its exporters’ templates',
         );
         // Intervals before the current one may already be written for this worker's exporters:
@@ -498,7 +529,7 @@ export class DecodePool implements DatagramRoute {
           if (this.stopping) return;
           const now = Date.now();
           const current = Math.floor(now / this.intervalMs) * this.intervalMs;
-          void this.spawn(s, templatesText(s.parts), Math.max(current, this.resumeAt ?? current));
+          void this.spawn(s, Math.max(current, this.resumeAt ?? current));
         };
         if (s.restartDelayMs === 0) restart();
         else setTimeout(restart, s.restartDelayMs).unref();
@@ -523,12 +554,11 @@ export class DecodePool implements DatagramRoute {
       case 'points':
         this.deps.write(m.points);
         return;
-      case 'part': {
-        const p = s.requests.get(m.id);
-        if (p !== undefined) p.parts.push(...m.points);
-        else if (s.lateOps.get(m.id) === 'flush') this.deps.write(m.points);
+      case 'part':
+        // Points of exporters pinned to this worker: no other worker has their series, so they go
+        // to the store as they come, a late answer's too.
+        this.deps.write(m.columns);
         return;
-      }
       case 'res': {
         const p = s.requests.get(m.id);
         if (p === undefined) {
@@ -539,11 +569,12 @@ export class DecodePool implements DatagramRoute {
           s.lateOps.delete(m.id);
           if (op === 'flush' && Array.isArray(m.value) && m.value.length > 0)
             this.deps.write(m.value as Point[]);
+          else if (op === 'stop' && Array.isArray((m.value as StopAnswer | undefined)?.points))
+            this.deps.write((m.value as StopAnswer).points);
           return;
         }
         s.requests.delete(m.id);
         clearTimeout(p.timer);
-        if (p.parts.length > 0 && Array.isArray(m.value)) m.value = [...p.parts, ...(m.value as Point[])];
         if (m.error !== undefined)
           this.warn.warn(
             `failed:${s.index}:${p.op}`,
@@ -576,7 +607,7 @@ export class DecodePool implements DatagramRoute {
         this.stopping || op === 'stop' || op === 'drain' ? STOP_TIMEOUT_MS : REQUEST_TIMEOUT_MS,
       );
       timer.unref();
-      s.requests.set(id, { op, parts: [], resolve: resolve as (v: unknown) => void, timer });
+      s.requests.set(id, { op, resolve: resolve as (v: unknown) => void, timer });
       const m: ToWorker = { t: 'req', id, op, arg };
       worker.postMessage(m);
     });

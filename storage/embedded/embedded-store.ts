@@ -13,15 +13,20 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBInstance,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import type { Logger } from 'pino';
+import { batchLength, type PointBatch, pointsOf } from '../columns.js';
 import { cleanTagValue } from '../line-protocol.js';
 import type {
   ExporterInfo,
   ForecastSample,
   InterfaceRef,
   InterfaceTotal,
-  Point,
   ProtocolTotal,
   Row,
   Store,
@@ -32,18 +37,7 @@ import type {
   TrafficSample,
 } from '../store.js';
 import { EmbeddedStoreError } from './errors.js';
-import {
-  append,
-  ddl,
-  type Encoded,
-  encode,
-  ident,
-  stagingName,
-  TABLES,
-  type Table,
-  toRow,
-  upsert,
-} from './tables.js';
+import { append, ddl, encode, ident, stagingName, TABLES, type Table, toRow, upsert } from './tables.js';
 
 /** Configuration and dependencies of an {@link EmbeddedStore}. */
 export interface EmbeddedStoreOptions {
@@ -83,6 +77,19 @@ const APPEND_SLICE = 500;
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 type Cells = Record<string, unknown>;
+
+/** Points `start` to `end` of a written batch: what the queue holds, without copying the points. */
+interface Slice {
+  readonly batch: PointBatch;
+  start: number;
+  readonly end: number;
+}
+
+function sliceLength(slices: readonly Slice[]): number {
+  let n = 0;
+  for (const s of slices) n += s.end - s.start;
+  return n;
+}
 
 const num = (value: unknown): number =>
   typeof value === 'bigint' || typeof value === 'number' ? Number(value) : 0;
@@ -130,9 +137,13 @@ export class EmbeddedStore implements Store {
   private instance: DuckDBInstance | undefined;
   private writer: DuckDBConnection | undefined;
   private reader: DuckDBConnection | undefined;
-  private queue: Point[] = [];
+  private queue: Slice[] = [];
+  /** Points in `queue`. */
+  private queued = 0;
   /** Points of a failed transaction, written first in the next one. */
-  private retry: Point[] = [];
+  private retry: Slice[] = [];
+  /** Points in `retry`. */
+  private retried = 0;
   /** Every statement on the writer connection runs in this order. */
   private chain: Promise<void> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | undefined;
@@ -172,7 +183,7 @@ export class EmbeddedStore implements Store {
     this.retentionTimer.unref();
     await retention();
     this.o.log.info({ path: this.path, retentionDays: this.o.retentionDays }, 'embedded store opened');
-    if (this.queue.length > 0) await this.flush();
+    if (this.queued > 0) await this.flush();
   }
 
   async stop(): Promise<void> {
@@ -180,13 +191,13 @@ export class EmbeddedStore implements Store {
     clearInterval(this.retentionTimer);
     await this.flush();
     // A batch that failed is kept for the next one; at stop there is no next one but this.
-    if (this.retry.length > 0) await this.flush();
-    if (this.retry.length > 0) {
+    if (this.retried > 0) await this.flush();
+    if (this.retried > 0) {
       this.o.log.error(
-        { points: this.retry.length },
+        { points: this.retried },
         'embedded store: points could not be written before stop, lost',
       );
-      this.drop(this.retry.length);
+      this.drop(this.retried);
     }
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
@@ -198,13 +209,16 @@ export class EmbeddedStore implements Store {
     this.instance = undefined;
   }
 
-  write(points: readonly Point[]): void {
-    for (const p of points) this.queue.push(p);
-    const excess = this.queue.length + this.retry.length - this.o.maxQueued;
+  write(points: PointBatch): void {
+    const count = batchLength(points);
+    if (count === 0) return;
+    this.queue.push({ batch: points, start: 0, end: count });
+    this.queued += count;
+    const excess = this.queued + this.retried - this.o.maxQueued;
     if (excess > 0) this.drop(excess);
     if (this.writer === undefined) return;
-    if (this.queue.length >= this.o.batchSize) void this.flush();
-    else if (this.flushTimer === undefined && this.queue.length > 0) {
+    if (this.queued >= this.o.batchSize) void this.flush();
+    else if (this.flushTimer === undefined && this.queued > 0) {
       this.flushTimer = setTimeout(() => void this.flush(), this.o.flushIntervalMs);
       this.flushTimer.unref();
     }
@@ -214,15 +228,31 @@ export class EmbeddedStore implements Store {
   flush(): Promise<void> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    if (this.writer === undefined || (this.queue.length === 0 && this.retry.length === 0)) return this.chain;
+    if (this.writer === undefined || (this.queued === 0 && this.retried === 0)) return this.chain;
     // One transaction per batchSize points: a rollup of a thousand exporters queues tens of
     // thousands at once, and appending them in one go held the event loop for most of a second.
     const queued = this.queue;
     this.queue = [];
-    for (let i = 0; i < queued.length || i === 0; i += this.o.batchSize) {
-      const batch = queued.slice(i, i + this.o.batchSize);
-      this.chain = this.chain.then(() => this.writeBatch(batch));
+    this.queued = 0;
+    let batch: Slice[] = [];
+    let size = 0;
+    const send = (slices: Slice[]) => {
+      this.chain = this.chain.then(() => this.writeBatch(slices));
+    };
+    for (const slice of queued) {
+      for (let start = slice.start; start < slice.end; ) {
+        const end = Math.min(slice.end, start + this.o.batchSize - size);
+        batch.push({ batch: slice.batch, start, end });
+        size += end - start;
+        start = end;
+        if (size >= this.o.batchSize) {
+          send(batch);
+          batch = [];
+          size = 0;
+        }
+      }
     }
+    if (batch.length > 0 || this.retried > 0) send(batch);
     return this.chain;
   }
 
@@ -449,88 +479,106 @@ export class EmbeddedStore implements Store {
 
   /** Drops the oldest points held in memory (those kept for retry first). */
   private drop(count: number): void {
-    const fromRetry = Math.min(count, this.retry.length);
-    this.retry.splice(0, fromRetry);
-    this.queue.splice(0, count - fromRetry);
-    this.stats.spoolDropped += count;
-    this.stats.spoolPoints = this.retry.length;
+    let left = count;
+    for (const list of [this.retry, this.queue]) {
+      while (left > 0 && list.length > 0) {
+        const first = list[0]!;
+        const n = Math.min(left, first.end - first.start);
+        first.start += n;
+        left -= n;
+        if (first.start === first.end) list.shift();
+      }
+    }
+    this.retried = sliceLength(this.retry);
+    this.queued = sliceLength(this.queue);
+    this.stats.spoolDropped += count - left;
+    this.stats.spoolPoints = this.retried;
   }
 
-  /** One transaction for the points kept from a failed batch and `batch`; never rejects. */
-  private async writeBatch(batch: readonly Point[]): Promise<void> {
+  /**
+   * One transaction for the points kept from a failed batch and `slices`; never rejects. Points are
+   * made from their columns, encoded and appended 500 at a time, with a yield between: nothing of
+   * the batch outlives its slice but its appenders' rows, which DuckDB holds outside the JS heap.
+   */
+  private async writeBatch(slices: readonly Slice[]): Promise<void> {
     const writer = this.writer;
-    const points = this.retry.length === 0 ? batch : [...this.retry, ...batch];
+    const all = this.retried === 0 ? slices : [...this.retry, ...slices];
     this.retry = [];
+    this.retried = 0;
     this.stats.spoolPoints = 0;
     if (writer === undefined) {
-      this.queue = [...points, ...this.queue];
+      this.queue = [...all, ...this.queue];
+      this.queued = sliceLength(this.queue);
       return;
     }
-    const rows = new Map<Table, Encoded[]>();
-    const accepted: Point[] = [];
+    const total = sliceLength(all);
+    if (total === 0) return;
     let refused = 0;
-    for (let n = 0; n < points.length; n++) {
-      // Encoding is synchronous too: a yield every APPEND_SLICE points, as for the appends.
-      if (n > 0 && n % APPEND_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      const p = points[n]!;
-      const table = TABLES.get(p.measurement);
-      const row = table === undefined ? undefined : encode(table, p);
-      if (table === undefined || row === undefined) {
-        refused++;
-        continue;
-      }
-      const list = rows.get(table);
-      if (list === undefined) rows.set(table, [row]);
-      else list.push(row);
-      accepted.push(p);
-    }
-    if (refused > 0) this.refused(refused);
-    if (accepted.length === 0) return;
+    const open = new Map<Table, { appender: DuckDBAppender; rows: number }>();
+    const ranges = new Map<Table, { from: number; to: number }>();
+    const close = (table: Table) => {
+      const entry = open.get(table);
+      if (entry === undefined) return;
+      open.delete(table);
+      entry.appender.closeSync();
+    };
     try {
       await writer.run('BEGIN TRANSACTION');
-      for (const [table, list] of rows) {
-        // Appends and the appender's close (which inserts what it holds) are synchronous: one
-        // appender per slice, with a yield to the event loop between slices. One appender per
-        // table held the receiving thread 100-180 ms at its close when a rollup of a thousand
-        // exporters was written.
-        for (let start = 0; start < list.length; start += APPEND_SLICE) {
-          if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-          const appender = await writer.createAppender(stagingName(table));
-          try {
-            const end = Math.min(list.length, start + APPEND_SLICE);
-            for (let i = start; i < end; i++) append(appender, list[i]!);
-            appender.closeSync();
-          } catch (err) {
-            try {
-              appender.closeSync();
-            } catch {
-              // Already failed: the first error is the one worth reporting.
+      let first = true;
+      for (const slice of all) {
+        for (let start = slice.start; start < slice.end; start += APPEND_SLICE) {
+          // Encoding, appends and an appender's close (which inserts what it holds) are
+          // synchronous: a slice at a time, with a yield to the event loop between slices. One
+          // appender per table held the receiving thread 100-180 ms at its close when a rollup of
+          // a thousand exporters was written.
+          if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
+          first = false;
+          for (const p of pointsOf(slice.batch, start, Math.min(slice.end, start + APPEND_SLICE))) {
+            const table = TABLES.get(p.measurement);
+            const row = table === undefined ? undefined : encode(table, p);
+            if (table === undefined || row === undefined) {
+              refused++;
+              continue;
             }
-            throw err;
+            let entry = open.get(table);
+            if (entry === undefined) {
+              entry = { appender: await writer.createAppender(stagingName(table)), rows: 0 };
+              open.set(table, entry);
+            }
+            append(entry.appender, row);
+            const time = Number(row[0]);
+            const range = ranges.get(table);
+            if (range === undefined) ranges.set(table, { from: time, to: time });
+            else {
+              if (time < range.from) range.from = time;
+              if (time > range.to) range.to = time;
+            }
+            if (++entry.rows >= APPEND_SLICE) close(table);
           }
         }
-        let from = Number.POSITIVE_INFINITY;
-        let to = Number.NEGATIVE_INFINITY;
-        for (const row of list) {
-          const time = Number(row[0]);
-          if (time < from) from = time;
-          if (time > to) to = time;
-        }
-        for (const statement of upsert(table, from, to)) await writer.run(statement);
       }
+      for (const table of [...open.keys()]) close(table);
+      for (const [table, { from, to }] of ranges)
+        for (const statement of upsert(table, from, to)) await writer.run(statement);
       await writer.run('COMMIT');
-      this.stats.pointsWritten += accepted.length;
+      this.stats.pointsWritten += total - refused;
+      if (refused > 0) this.refused(refused);
     } catch (err) {
+      for (const { appender } of open.values()) {
+        try {
+          appender.closeSync();
+        } catch {
+          // Already failed: the first error is the one worth reporting.
+        }
+      }
       await writer.run('ROLLBACK').catch(() => undefined);
       this.stats.writeErrors++;
-      this.retry = accepted;
-      const excess = this.queue.length + this.retry.length - this.o.maxQueued;
+      this.retry = [...all];
+      this.retried = total;
+      const excess = this.queued + this.retried - this.o.maxQueued;
       if (excess > 0) this.drop(excess);
-      this.stats.spoolPoints = this.retry.length;
-      this.o.log.error(
-        { err, points: accepted.length },
-        'embedded store write failed; points kept for the next batch',
-      );
+      this.stats.spoolPoints = this.retried;
+      this.o.log.error({ err, points: total }, 'embedded store write failed; points kept for the next batch');
     }
   }
 

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { type PointBatch, pointsOf } from '../columns.js';
 import { toLine } from '../line-protocol.js';
 import { Spool } from '../spool.js';
 import type {
@@ -180,8 +181,8 @@ export class InfluxStore implements Store {
     await this.spool.close();
   }
 
-  write(points: readonly Point[]): void {
-    for (const point of points) {
+  write(batch: PointBatch): void {
+    for (const point of pointsOf(batch)) {
       let line: string;
       try {
         line = toLine(point);
