@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { createLogger } from '../common/logger.js';
+import { createLogger, resolveFormat, serviceOutput } from '../common/logger.js';
 import { ConfigError, ENVIRONMENT, loadConfig } from './config.js';
 import { decodeFiles } from './decode.js';
 import { evalCommand } from './eval.js';
@@ -64,8 +64,11 @@ program
   .option('-c, --config <file>', 'configuration file (YAML or JSON)')
   .action(async (opts: { config?: string }) => {
     const config = configOrExit(opts.config);
-    const log = createLogger(config.log.level, config.log.format);
-    const service = buildService(config, log);
+    const format = resolveFormat(config.log.format);
+    // JSON to a pipe or a file never blocks the service; a terminal is written as before.
+    const output = format === 'json' ? serviceOutput() : undefined;
+    const log = createLogger(config.log.level, format, output?.stream);
+    const service = buildService(config, log, output);
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;

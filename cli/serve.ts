@@ -13,7 +13,8 @@ import { HttpServer } from '../api/server.js';
 import { Collector } from '../collector/receive/service.js';
 import { aggregatedMetrics, DecodePool } from '../collector/worker/pool.js';
 import { InternalErrors, registerInternalErrorMetrics } from '../common/internal-errors.js';
-import { type Logger, resolveFormat } from '../common/logger.js';
+import { type Logger, type LogOutput, resolveFormat } from '../common/logger.js';
+import { mirroredCounter } from '../common/metrics.js';
 import { installProfiler } from '../common/profiler.js';
 import { batchLength, hasMeasurement, pointsOf } from '../storage/columns.js';
 import { EmbeddedStore } from '../storage/embedded/embedded-store.js';
@@ -69,9 +70,17 @@ export function decodeWorkers(configured: number | undefined): number {
 }
 
 /** Builds the service; nothing listens or writes until `start()`. */
-export function buildService(config: Config, log: Logger): Service {
+export function buildService(config: Config, log: Logger, logOutput?: LogOutput): Service {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'flowcast_process_' });
+  if (logOutput !== undefined)
+    mirroredCounter(
+      metrics,
+      'flowcast_log_dropped_bytes_total',
+      "Log bytes dropped because stdout's reader fell 16 MiB behind",
+      [],
+      (set) => set({}, logOutput.droppedBytes),
+    );
   const c = config.collector;
   const dataDir = resolve(config.storage.dataDir);
 
@@ -92,6 +101,7 @@ export function buildService(config: Config, log: Logger): Service {
       stateFile: join(dataDir, 'rollup-state.json'),
       // `auto` decided here, where the terminal is: a worker's stdout is not one.
       setup: { config, logFormat: resolveFormat(config.log.format) },
+      ...(logOutput !== undefined && { logOutput: (lines: string) => logOutput.write(lines) }),
     },
     {
       log: log.child({ component: 'collector' }),

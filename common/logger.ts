@@ -5,10 +5,48 @@
  * once wrote 12.6 MB of log in 134 s with a per-source limit alone), and the table of keys is
  * bounded too.
  */
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
 
 export type { Logger };
+
+/** Bytes of log lines the service holds for stdout at most; past it, lines are dropped and counted. */
+export const LOG_BUFFER_BYTES = 16 * 1024 * 1024;
+
+/** The service's stdout for its JSON log, written without blocking (`serviceOutput`). */
+export interface LogOutput {
+  /** The logger's destination. */
+  readonly stream: DestinationStream;
+  /** Writes whole lines (a decode worker's log, relayed). */
+  write(lines: string): void;
+  /** Bytes dropped because stdout's reader fell `LOG_BUFFER_BYTES` behind. */
+  readonly droppedBytes: number;
+}
+
+/**
+ * stdout for the service's JSON log, written asynchronously through a bounded buffer. Node writes
+ * to a pipe synchronously on Linux, so a reader that stops reading (a stalled log shipper, a
+ * full journald socket, a supervisor busy elsewhere) held the receiving thread as long as it
+ * stalled: 260 ms in one survival run, and for ever if the reader never came back. Lines now wait
+ * in memory up to `maxBytes`; past that they are dropped and counted, and what waits is written out
+ * at exit.
+ */
+export function serviceOutput(maxBytes = LOG_BUFFER_BYTES, fd = 1): LogOutput {
+  const stream = pino.destination({ dest: fd, sync: false, maxLength: maxBytes });
+  let droppedBytes = 0;
+  stream.on('drop', (data: string | Buffer) => {
+    droppedBytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+  });
+  return {
+    stream,
+    write: (lines) => {
+      stream.write(lines);
+    },
+    get droppedBytes() {
+      return droppedBytes;
+    },
+  };
+}
 
 /** `pretty`: readable lines; `json`: one JSON object a line; `auto`: pretty on a terminal, else JSON. */
 export type LogFormat = 'auto' | 'pretty' | 'json';
@@ -18,7 +56,7 @@ const VERBOSE = new Set(['debug', 'trace']);
 /** `auto` decided: readable lines on a terminal, JSON elsewhere. */
 export function resolveFormat(
   format: LogFormat,
-  destination: NodeJS.WritableStream = process.stdout,
+  destination: NodeJS.WritableStream | DestinationStream = process.stdout,
 ): Exclude<LogFormat, 'auto'> {
   if (format !== 'auto') return format;
   return (destination as { isTTY?: boolean }).isTTY === true ? 'pretty' : 'json';
@@ -31,7 +69,7 @@ export function resolveFormat(
 export function createLogger(
   level: string,
   format: LogFormat = 'json',
-  destination: NodeJS.WritableStream = process.stdout,
+  destination: NodeJS.WritableStream | DestinationStream = process.stdout,
 ): Logger {
   const verbose = VERBOSE.has(level);
   const readable = resolveFormat(format, destination) === 'pretty';

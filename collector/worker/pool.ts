@@ -53,6 +53,11 @@ export interface DecodePoolOptions {
   /** `<dataDir>/rollup-state.json`; undefined keeps no state. */
   stateFile: string | undefined;
   setup: Pick<WorkerSetup, 'config' | 'logFormat'>;
+  /**
+   * Where the workers' log lines go; unset, to this process's stdout as Node relays it (written
+   * synchronously on the receiving thread when stdout is a pipe).
+   */
+  logOutput?: (lines: string) => void;
 }
 
 export interface DecodePoolDeps {
@@ -482,7 +487,13 @@ export class DecodePool implements DatagramRoute {
       name: `flowcast-decode-${s.index}`,
       workerData: setup,
       resourceLimits: { maxOldGenerationSizeMb: this.heapLimitMb },
+      ...(this.options.logOutput !== undefined && { stdout: true }),
     });
+    const logOutput = this.options.logOutput;
+    if (logOutput !== undefined) {
+      worker.stdout.setEncoding('utf8');
+      worker.stdout.on('data', (lines: string) => logOutput(lines));
+    }
     s.worker = worker;
     s.startedAt = Date.now();
     return new Promise((resolve) => {
