@@ -66,6 +66,24 @@ describe('SpaceSaving slots', () => {
   });
 });
 
+describe('SpaceSaving word slots', () => {
+  it('keys an IPv6 address by its words, reports it as its text, and evicts like any key', () => {
+    const ss = new SpaceSaving(2);
+    const a = ss.addSlotWords(0x2001_0db8, 0, 0, 1, 10);
+    expect(ss.admitted).toBe(true);
+    expect(ss.addSlotWords(0x2001_0db8, 0, 0, 1, 5)).toBe(a);
+    expect(ss.admitted).toBe(false);
+    // Another address differing in one word only is another key.
+    const b = ss.addSlotWords(0x2001_0db8, 0, 1, 1, 2);
+    expect(b).not.toBe(a);
+    expect([ss.keyAt(a), ss.countAt(a)]).toEqual(['2001:db8::1', 15]);
+    expect(ss.keyAt(b)).toBe('2001:db8::1:0:1');
+    // A third key takes the smallest counter (b's 2) and inherits it as error.
+    expect(ss.addSlot(7, 1)).toBe(b);
+    expect([ss.keyAt(b), ss.countAt(b), ss.errorAt(b)]).toEqual([7, 3, 2]);
+  });
+});
+
 describe('CIDR prefixes', () => {
   it('parses IPv4 and IPv6 prefixes and refuses invalid ones', () => {
     expect(parsePrefix('10.1.2.3/8')).toMatchObject({ family: 4, base: 0x0a00_0000, bits: 8 });

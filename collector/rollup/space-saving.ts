@@ -233,6 +233,42 @@ export class SpaceSaving {
     return slot;
   }
 
+  /** `addSlot` for an IPv6 address as four 32-bit words (see `addWords`): no text per record. */
+  addSlotWords(a: number, b: number, c: number, d: number, weight: number): number {
+    const w = weight > 0 ? weight : 0;
+    const h = hashWords(a, b, c, d);
+    const words = this.words;
+    let i = h & this.mask;
+    for (let e = this.table[i]!; e !== 0; e = this.table[i]!) {
+      const slot = e - 1;
+      const at = 4 * slot;
+      if (
+        this.hashes[slot] === h &&
+        this.isWords[slot] === 1 &&
+        words[at] === a &&
+        words[at + 1] === b &&
+        words[at + 2] === c &&
+        words[at + 3] === d
+      ) {
+        this.admitted = false;
+        this.bump(slot, w, 0);
+        return slot;
+      }
+      i = (i + 1) & this.mask;
+    }
+    const slot = this.admit(h, i, w, 0);
+    this.strings[slot] = undefined;
+    this.numbers[slot] = Number.NaN;
+    this.isWords[slot] = 1;
+    const at = 4 * slot;
+    words[at] = a;
+    words[at + 1] = b;
+    words[at + 2] = c;
+    words[at + 3] = d;
+    this.admitted = true;
+    return slot;
+  }
+
   /** Whether the last `addSlot` gave its key a slot it did not hold before. */
   admitted = false;
 
