@@ -4,12 +4,16 @@
  * of the flows IPv6), decoded through `decodeDatagram` and rolled up through `Rollup.ingest` in
  * batches of 4,096 records, as collector/decode/decode-loop.ts hands them to the worker's sink.
  *
- * Three figures, records per CPU second (one thread does the work), each the median of several timed runs after a
+ * Four figures, records per CPU second (one thread does the work), each the median of several timed runs after a
  * warm-up: decode alone, rollup alone (records decoded once beforehand, ingested again and again),
- * and decode + rollup. The replayed datagrams repeat their sequence numbers, as the ingest bench's
- * sender does; the decoder counts that per datagram, not per record.
+ * decode + rollup, and `worker`: what a decode worker in `flowcast serve` does per batch message
+ * (collector/worker/worker.ts): the batch buffer copied and read into a `DecodeLoop`'s queue,
+ * decoded, then rolled up and run through detection with the default configuration, the open
+ * window checked every 250,000 records, a clock advanced 0.25 s per check (the service's default
+ * check period and 5 s window at 1 M records/s). The replayed datagrams repeat their sequence numbers, as the ingest
+ * bench's sender does; the decoder counts that per datagram, not per record.
  *
- *   npx tsx bench/pipeline.bench.ts [decode|rollup|pipeline|all] [--stream FILE] [--flows N]
+ *   npx tsx bench/pipeline.bench.ts [decode|rollup|pipeline|worker|all] [--stream FILE] [--flows N]
  *
  * The stream is recorded once (softflowd when installed, else the encoder's equivalent) and kept
  * in FILE (default: the system's temporary folder), so that runs compared side by side, even of
@@ -21,11 +25,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { buildDetection, detectionSchema } from '../cli/detection-config.js';
 import { decodeDatagram } from '../collector/decode/decode.js';
+import { DecodeLoop } from '../collector/decode/decode-loop.js';
 import type { DecodedRecord } from '../collector/decode/flow.js';
 import { ElementRegistry } from '../collector/decode/ie/registry.js';
 import { FlowState } from '../collector/decode/state.js';
 import { Rollup } from '../collector/rollup/rollup.js';
+import { BatchWriter, readBatch } from '../collector/worker/batch.js';
 import { recordStream } from './ingest/stream.js';
 
 /** Records handed to the rollup at once (the decode loop's SINK_BATCH). */
@@ -34,6 +42,11 @@ const RUNS = 5;
 const RUN_MS = 700;
 const WARM_MS = 1000;
 const SOURCE = { address: '192.0.2.1', port: 4739 };
+/** Datagrams per batch message in `worker` mode (the receiving thread sends one per turn). */
+const DATAGRAMS_PER_MESSAGE = 32;
+/** `worker` mode: records between checks of detection's open window, and the time that stands for. */
+const CHECK_EVERY_RECORDS = 250_000;
+const CHECK_MS = 250;
 
 /** The datagrams of a recorded stream file (bench/ingest/stream.ts `encodeEntries` format). */
 function parseStream(bytes: Uint8Array): { templates: Uint8Array[]; data: Uint8Array[] } {
@@ -93,6 +106,63 @@ function timed(op: () => number): { median: number; min: number; max: number } {
   return { median: rates[rates.length >> 1]!, min: rates[0]!, max: rates[rates.length - 1]! };
 }
 
+/**
+ * One pass over the stream as a decode worker takes it: batch messages of DATAGRAMS_PER_MESSAGE
+ * datagrams (built once, as the receiving thread's BatchWriter does), each copied and read into a
+ * DecodeLoop whose sink rolls up and runs detection, then drained.
+ */
+async function workerOp(
+  templates: Uint8Array[],
+  data: Uint8Array[],
+  now: number,
+  source: typeof SOURCE,
+): Promise<() => number> {
+  const messages: { buffer: ArrayBuffer; used: number }[] = [];
+  const writer = new BatchWriter((size) => new ArrayBuffer(size));
+  for (let i = 0; i < data.length; i++) {
+    writer.add(data[i]!, source.address, source.port, now);
+    if ((i + 1) % DATAGRAMS_PER_MESSAGE === 0 || i === data.length - 1) messages.push(writer.finish()!);
+  }
+  const rollup = newRollup();
+  const log = pino({ level: 'silent' });
+  const detection = buildDetection(detectionSchema.parse({}), { log, write: () => {} })!;
+  await detection.start();
+  let records = 0;
+  let nextCheck = CHECK_EVERY_RECORDS;
+  // Detection's windows follow arrival time: this clock stands for it.
+  let clock = Date.now();
+  const loop = new DecodeLoop(
+    { queueSize: 1 << 16, queueMaxBytes: 1 << 30, state: {} },
+    {
+      log,
+      registry: new ElementRegistry(),
+      sink: (batch) => {
+        rollup.ingest(batch, now);
+        detection.ingest(batch, clock);
+        records += batch.length;
+        if (records >= nextCheck) {
+          nextCheck += CHECK_EVERY_RECORDS;
+          clock += CHECK_MS;
+          detection.tick(clock);
+        }
+      },
+    },
+  );
+  for (const t of templates) loop.push({ payload: t, ...source, receivedAt: now });
+  loop.drain();
+  return () => {
+    const before = records;
+    for (const m of messages) {
+      const copy = m.buffer.slice(0, m.used);
+      readBatch(copy, m.used, (payload, address, port, receivedAt) => {
+        loop.push({ payload, address, port, receivedAt });
+      });
+      loop.drain();
+    }
+    return records - before;
+  };
+}
+
 export interface PipelineFigures {
   name: string;
   median: number;
@@ -148,6 +218,8 @@ export async function benchPipeline(
         }
         return n;
       };
+    } else if (mode === 'worker') {
+      op = await workerOp(templates, data, now, SOURCE);
     } else if (mode === 'rollup') {
       op = () => {
         let n = 0;
@@ -174,7 +246,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     },
   });
   const mode = positionals[0] ?? 'all';
-  const modes = mode === 'all' ? ['decode', 'rollup', 'pipeline'] : [mode];
+  const modes = mode === 'all' ? ['decode', 'rollup', 'pipeline', 'worker'] : [mode];
   const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
   for (const f of await benchPipeline(modes, values.stream, Number(values.flows))) {
     console.log(

@@ -40,6 +40,12 @@ function baseRate(e: ExporterState, d: DomainState): number {
 /**
  * Decodes the records of one data set, `b[start..end)`, and returns how many it decoded. A record
  * that overruns the set is counted and sets `ctx.overran`; the records before it are kept.
+ *
+ * Fixed-length records: one switch over the fields' ops, the unsigned fields of up to 4 bytes
+ * read at one place before it. Read in each of their cases (fifteen calls of readUintSmall in one
+ * large function, past what V8 inlines), decoding softflowd's IPFIX ran at 1.43-1.84 M records per
+ * CPU second, read once 2.11-2.75 M (x1.37 to x1.57 over 4 interleaved runs of a fixed 3.7 M
+ * records, shared 2-core VM at load 4-5; the same number of scavenges, so nothing more allocated).
  */
 export function decodeDataSet(
   ctx: SetContext,
@@ -68,7 +74,63 @@ export function decodeDataSet(
       for (let i = 0; i < n; i++) {
         const o = off + offsets[i]!;
         const l = lengths[i]!;
-        switch (ops[i]) {
+        const op = ops[i]!;
+        if (op >= Op.SRC_PORT && op <= Op.END_UPTIME && l <= 4) {
+          // Every unsigned field of up to 4 bytes (ports, counters, interfaces, uptimes, extras)
+          // is read here, at one place (see the doc comment).
+          const v = l === 1 ? b[o]! : l === 2 ? (b[o]! << 8) | b[o + 1]! : readUintSmall(b, o, l);
+          switch (op) {
+            case Op.SRC_PORT:
+              rec.srcPort = v;
+              break;
+            case Op.DST_PORT:
+              rec.dstPort = v;
+              break;
+            case Op.PROTOCOL:
+              rec.protocol = v;
+              break;
+            case Op.TOS:
+              rec.tos = v;
+              break;
+            case Op.TCP_FLAGS:
+              rec.tcpFlags = v;
+              break;
+            case Op.BYTES:
+              rec.bytes = v;
+              break;
+            case Op.PACKETS:
+              rec.packets = v;
+              break;
+            case Op.IN_IF:
+              rec.inIf = v;
+              break;
+            case Op.OUT_IF:
+              rec.outIf = v;
+              break;
+            case Op.SRC_AS:
+              rec.srcAs = v;
+              break;
+            case Op.DST_AS:
+              rec.dstAs = v;
+              break;
+            case Op.DIRECTION:
+              rec.direction = v;
+              break;
+            case Op.VLAN:
+              rec.vlan = v;
+              break;
+            case Op.EXTRA_UINT:
+              rec.extras![slots[i]!] = v;
+              break;
+            case Op.START_UPTIME:
+              scratch.startUptime = v;
+              break;
+            default:
+              scratch.endUptime = v;
+          }
+          continue;
+        }
+        switch (op) {
           case Op.SRC_ADDR4:
             rec.srcAddr4 = readU32(b, o);
             break;
@@ -78,53 +140,11 @@ export function decodeDataSet(
           case Op.NEXT_HOP4:
             rec.nextHop4 = readU32(b, o);
             break;
-          case Op.SRC_PORT:
-            rec.srcPort = readUintSmall(b, o, l);
-            break;
-          case Op.DST_PORT:
-            rec.dstPort = readUintSmall(b, o, l);
-            break;
-          case Op.PROTOCOL:
-            rec.protocol = readUintSmall(b, o, l);
-            break;
-          case Op.TOS:
-            rec.tos = readUintSmall(b, o, l);
-            break;
-          case Op.TCP_FLAGS:
-            rec.tcpFlags = readUintSmall(b, o, l);
-            break;
           case Op.BYTES:
-            rec.bytes = l <= 4 ? readUintSmall(b, o, l) : readCounter(b, o, l);
+            rec.bytes = readCounter(b, o, l);
             break;
           case Op.PACKETS:
-            rec.packets = l <= 4 ? readUintSmall(b, o, l) : readCounter(b, o, l);
-            break;
-          case Op.IN_IF:
-            rec.inIf = readUintSmall(b, o, l);
-            break;
-          case Op.OUT_IF:
-            rec.outIf = readUintSmall(b, o, l);
-            break;
-          case Op.SRC_AS:
-            rec.srcAs = readUintSmall(b, o, l);
-            break;
-          case Op.DST_AS:
-            rec.dstAs = readUintSmall(b, o, l);
-            break;
-          case Op.DIRECTION:
-            rec.direction = readUintSmall(b, o, l);
-            break;
-          case Op.VLAN:
-            rec.vlan = readUintSmall(b, o, l);
-            break;
-          case Op.EXTRA_UINT:
-            rec.extras![slots[i]!] = readUintSmall(b, o, l);
-            break;
-          case Op.START_UPTIME:
-            scratch.startUptime = readUintSmall(b, o, l);
-            break;
-          case Op.END_UPTIME:
-            scratch.endUptime = readUintSmall(b, o, l);
+            rec.packets = readCounter(b, o, l);
             break;
           case Op.START_MS:
             rec.start = readUintNumber(b, o, 8);

@@ -1,10 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { parsePrefix } from '../../common/cidr.js';
+import { ipv6ToBigInt, parsePrefix } from '../../common/cidr.js';
 import { FlowRecord } from '../decode/flow.js';
 import { DEFAULT_DETECTOR_OPTIONS, Detector, type DetectorOptions } from './detector.js';
 
 const T0 = 1_700_000_000_000;
 const ip = (text: string) => text.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+/** An IPv6 address as the four signed 32-bit words the decoder reads (FlowRecord `src6a`...). */
+const words = (text: string): [number, number, number, number] => {
+  const v = ipv6ToBigInt(text);
+  return [96n, 64n, 32n, 0n].map((shift) => Number(BigInt.asIntN(32, v >> shift))) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+};
 
 function flow(init: {
   src: string | number;
@@ -16,14 +26,20 @@ function flow(init: {
   packets?: number;
   bytes?: number;
   rate?: number;
+  /** IPv6 as the decoder gives it (four words, no text) rather than as text. */
+  ipv6Words?: boolean;
 }): FlowRecord {
   const r = new FlowRecord('192.0.2.250', 9, 0);
   if (typeof init.src === 'number') r.srcAddr4 = init.src;
-  else if (init.src.includes(':')) r.srcAddr = init.src;
-  else r.srcAddr4 = ip(init.src);
+  else if (init.src.includes(':')) {
+    if (init.ipv6Words) r.setSrcIPv6(...words(init.src));
+    else r.srcAddr = init.src;
+  } else r.srcAddr4 = ip(init.src);
   if (typeof init.dst === 'number') r.dstAddr4 = init.dst;
-  else if (init.dst.includes(':')) r.dstAddr = init.dst;
-  else r.dstAddr4 = ip(init.dst);
+  else if (init.dst.includes(':')) {
+    if (init.ipv6Words) r.setDstIPv6(...words(init.dst));
+    else r.dstAddr = init.dst;
+  } else r.dstAddr4 = ip(init.dst);
   r.protocol = init.protocol;
   r.srcPort = init.srcPort ?? 40000;
   r.dstPort = init.dstPort ?? 80;
@@ -151,6 +167,90 @@ describe('Detector: destinations', () => {
       ['10.2.0.1', 'wide', 500],
       ['2001:db8::1', 'v6', 100],
     ]);
+  });
+
+  it('judges IPv6 read as words (as the decoder gives it) as its text: subject, host group, sources, scans', () => {
+    const d = new Detector(
+      options({
+        defaultThresholds: { pps: 1_000_000 },
+        groups: [{ name: 'v6', networks: [parsePrefix('2001:db8::/32')!], thresholds: { synPps: 100 } }],
+      }),
+    );
+    const records = [];
+    // 300 sources, 5 SYN-only flows each, to one host in 1 s: 1500 SYN/s.
+    for (let s = 0; s < 300; s++)
+      for (let k = 0; k < 5; k++)
+        records.push(
+          flow({
+            src: `2001:db8:aa::${(s + 1).toString(16)}`,
+            dst: '2001:db8::1',
+            protocol: 6,
+            srcPort: 1024 + k,
+            flags: SYN,
+            ipv6Words: true,
+          }),
+        );
+    // One source probing 300 ports of another host.
+    for (let p = 1; p <= 300; p++)
+      records.push(
+        flow({
+          src: '2001:db8:ffff::7',
+          dst: '2001:db8::2',
+          protocol: 6,
+          dstPort: p,
+          flags: SYN,
+          ipv6Words: true,
+        }),
+      );
+    d.ingest(records, T0);
+    const out = d.evaluate(T0 + 1000);
+    const flood = out.find((x) => x.kind === 'syn_flood');
+    expect(flood).toMatchObject({ subject: '2001:db8::1', group: 'v6', metric: 'syn_pps', value: 1500 });
+    // 300 distinct sources, within HyperLogLog's linear counting error (m = 256, 4 standard errors).
+    expect(flood!.sources).toBeGreaterThan(300 * 0.8);
+    expect(flood!.sources).toBeLessThan(300 * 1.2);
+    const scan = out.find((x) => x.kind === 'scan');
+    expect(scan).toMatchObject({ subject: '2001:db8:ffff::7', metric: 'vertical', group: 'v6' });
+    expect(scan!.message).toContain('ports of 2001:db8::2');
+  });
+
+  it('finds a crossed baseline when checking the open window, as the close would', () => {
+    const d = new Detector(
+      options({
+        defaultThresholds: { pps: 100_000 },
+        baseline: { factor: 10, minPps: 1000, warmupMs: 60_000, halfLifeMs: 60_000 },
+      }),
+    );
+    let t = T0;
+    const ingest = (pps: number) =>
+      d.ingest(
+        Array.from({ length: pps * 5 }, (_, i) =>
+          flow({
+            src: `2001:db8:1::${(i % 50) + 1}`,
+            dst: '2001:db8::9',
+            protocol: 6,
+            flags: ACK,
+            ipv6Words: true,
+          }),
+        ),
+        t,
+      );
+    // 2 minutes of a steady 200 pps: the baseline learns 200.
+    for (let i = 0; i < 24; i++) {
+      ingest(200);
+      t += 5000;
+      expect(d.evaluate(t)).toEqual([]);
+    }
+    // 5 s at 4000 pps, checked over the window's 5 s: above 10 × 200 and above minPps.
+    ingest(4000);
+    const [peeked] = d.peek(t + 1000, 5000);
+    expect(peeked).toMatchObject({
+      kind: 'ddos',
+      subject: '2001:db8::9',
+      metric: 'pps_baseline',
+      value: 4000,
+    });
+    expect(d.evaluate(t + 5000)[0]).toMatchObject({ subject: '2001:db8::9', metric: 'pps_baseline' });
   });
 
   it('catches a host ten times above its own baseline while under every static threshold', () => {

@@ -30,6 +30,14 @@ export function hash2(a: number, b: number): number {
   return hash32(hash32(a) ^ Math.imul(b + 0x9e3779b9, 0x27d4eb2f));
 }
 
+/** A well-mixed hash of four 32-bit words (an IPv6 address as the decoder reads it). */
+export function hashWords(a: number, b: number, c: number, d: number): number {
+  let h = hash32(a);
+  h = hash32(h ^ Math.imul(b, 0x9e3779b1));
+  h = hash32(h ^ Math.imul(c, 0x85ebca6b));
+  return hash32(h ^ Math.imul(d, 0xc2b2ae35));
+}
+
 /** A well-mixed hash of a string (an IPv6 address in text). */
 export function hashText(text: string): number {
   let h = 0x811c9dc5;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ipv4ToNumber, ipv6ToBigInt, parsePrefix, prefixHolds } from '../../common/cidr.js';
 import { prng } from '../../test/support/random.js';
 import { SpaceSaving } from '../rollup/space-saving.js';
-import { HllBank, hash2, hash32, hashText } from './hyperloglog.js';
+import { HllBank, hash2, hash32, hashText, hashWords } from './hyperloglog.js';
 
 describe('HllBank', () => {
   it('estimates distinct counts within a few standard errors', () => {
@@ -40,7 +40,14 @@ describe('HllBank', () => {
     const seen = new Set<number>();
     for (let h = 0; h < 100; h++) for (let p = 0; p < 100; p++) seen.add(hash2(h, p));
     for (let i = 0; i < 1000; i++) seen.add(hashText(`2001:db8::${i.toString(16)}`));
-    expect(seen.size).toBeGreaterThan(10_990);
+    // IPv6 words differing in any one word, the first one negative as the decoder reads it.
+    for (let i = 0; i < 250; i++) {
+      seen.add(hashWords(0x2001_0db8, 0, 0, i));
+      seen.add(hashWords(0x2001_0db8, i, 0, 0));
+      seen.add(hashWords(0xfe80_0000 | 0, 0, i, 1));
+      seen.add(hashWords(0x2001_0db8 + i, 0, 0, 1));
+    }
+    expect(seen.size).toBeGreaterThan(11_985);
   });
 });
 
@@ -63,6 +70,24 @@ describe('SpaceSaving slots', () => {
     expect(ss.get(1)).toBeUndefined();
     ss.addSlot(1, 1);
     expect(ss.admitted).toBe(true);
+  });
+});
+
+describe('SpaceSaving word slots', () => {
+  it('keys an IPv6 address by its words, reports it as its text, and evicts like any key', () => {
+    const ss = new SpaceSaving(2);
+    const a = ss.addSlotWords(0x2001_0db8, 0, 0, 1, 10);
+    expect(ss.admitted).toBe(true);
+    expect(ss.addSlotWords(0x2001_0db8, 0, 0, 1, 5)).toBe(a);
+    expect(ss.admitted).toBe(false);
+    // Another address differing in one word only is another key.
+    const b = ss.addSlotWords(0x2001_0db8, 0, 1, 1, 2);
+    expect(b).not.toBe(a);
+    expect([ss.keyAt(a), ss.countAt(a)]).toEqual(['2001:db8::1', 15]);
+    expect(ss.keyAt(b)).toBe('2001:db8::1:0:1');
+    // A third key takes the smallest counter (b's 2) and inherits it as error.
+    expect(ss.addSlot(7, 1)).toBe(b);
+    expect([ss.keyAt(b), ss.countAt(b), ss.errorAt(b)]).toEqual([7, 3, 2]);
   });
 });
 

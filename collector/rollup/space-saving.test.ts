@@ -158,6 +158,87 @@ describe('SpaceSaving', () => {
     expect(ss.top(5).map((h) => h.key)).toEqual(trueTop.map(([key]) => key));
   });
 
+  it('keeps its guarantees through heavy eviction with tied counters, words and numbers, and after clear', () => {
+    // Integer weights from few values: many counters tie, so no particular eviction order is
+    // assumed; every guarantee of the header is checked against exact sums instead.
+    const k = 13;
+    const ss = new SpaceSaving(k);
+    const random = prng(1305);
+    for (const round of [0, 1]) {
+      const exact = new Map<string, number>();
+      for (let i = 0; i < 30_000; i++) {
+        const n = Math.floor(random() ** 2 * (round === 0 ? 400 : 40));
+        // Heavier in the second window, so that its counters outgrow the first window's.
+        const weight = (1 + Math.floor(random() * 4)) * (round === 0 ? 1 : 1000);
+        // 2001:db8:1:1:8000:1:0:<n + 1>, its third word negative as a signed 32-bit integer.
+        if (n % 3 === 0) ss.addWords(0x2001_0db8, 0x0001_0001, 0x8000_0001 | 0, n + 1, weight, 1);
+        else ss.addNumber(0x0a00_0000 + n, weight, 1);
+        const key = n % 3 === 0 ? `w${n}` : `n${n}`;
+        exact.set(key, (exact.get(key) ?? 0) + weight);
+      }
+      const total = [...exact.values()].reduce((a, b) => a + b, 0);
+      expect(ss.total).toBe(total);
+      const top = ss.top(k);
+      expect(top).toHaveLength(Math.min(k, exact.size));
+      const counts = top.map((h) => h.count);
+      // minCount is the smallest counter, at most N/k once all k are in use.
+      expect(ss.minCount).toBe(Math.min(...counts));
+      expect(ss.minCount).toBeLessThanOrEqual(total / k);
+      const keyOf = (h: { key: string | number }) =>
+        typeof h.key === 'number'
+          ? `n${h.key - 0x0a00_0000}`
+          : `w${Number.parseInt(h.key.replace('2001:db8:1:1:8000:1:0:', ''), 16) - 1}`;
+      const monitored = new Set(top.map(keyOf));
+      for (const h of top) {
+        const truth = exact.get(keyOf(h))!;
+        expect(h.count).toBeGreaterThanOrEqual(truth);
+        expect(h.count - h.error).toBeLessThanOrEqual(truth);
+        expect(h.error).toBeLessThanOrEqual(ss.minCount);
+      }
+      for (const [key, truth] of exact) {
+        if (truth > total / k) expect(monitored.has(key), `${key}: ${truth} > N/k`).toBe(true);
+        if (!monitored.has(key)) expect(truth).toBeLessThanOrEqual(ss.minCount);
+      }
+      // Ranked by the guaranteed part, decreasing.
+      for (let r = 1; r < top.length; r++)
+        expect(top[r - 1]!.count - top[r - 1]!.error).toBeGreaterThanOrEqual(top[r]!.count - top[r]!.error);
+      // A new window: everything forgotten, then exact again while the keys fit.
+      ss.clear();
+      expect([ss.size, ss.total, ss.minCount]).toEqual([0, 0, 0]);
+      ss.addNumber(1, 5);
+      ss.addNumber(2, 3);
+      ss.addNumber(1, 1);
+      expect(ss.top(3).map((h) => [h.key, h.count, h.error])).toEqual([
+        [1, 6, 0],
+        [2, 3, 0],
+      ]);
+      ss.clear();
+    }
+  });
+
+  it('starts a new window whole after clear, whatever the old one held', () => {
+    const ss = new SpaceSaving(4);
+    for (const key of [1, 2, 3, 4]) ss.addNumber(key, 1);
+    ss.clear();
+    // Fewer keys than before, with counts above the old ones: the old entries must play no part.
+    ss.addNumber(10, 100);
+    ss.addNumber(20, 50);
+    ss.addNumber(20, 200);
+    ss.addNumber(30, 7);
+    expect(ss.top(4).map((h) => [h.key, h.count, h.error])).toEqual([
+      [20, 250, 0],
+      [10, 100, 0],
+      [30, 7, 0],
+    ]);
+    expect(ss.minCount).toBe(0);
+    ss.addNumber(40, 1);
+    ss.addNumber(50, 3);
+    // Full: 50 took the smallest counter (40's 1).
+    expect(ss.get(40)).toBeUndefined();
+    expect(ss.get(50)).toEqual({ key: 50, count: 4, error: 1, secondary: 0 });
+    expect(ss.minCount).toBe(4);
+  });
+
   it('matches a naive Space-Saving step by step through heavy eviction', () => {
     // A tiny capacity over many keys exercises the heap and the hash table's deletion.
     const k = 7;
