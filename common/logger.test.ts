@@ -120,7 +120,10 @@ describe('serviceOutput', () => {
       child.stdout.resume();
       await new Promise<void>((resolve) => child.on('close', () => resolve()));
 
-      const received = out.trim().split('\n').map((l) => JSON.parse(l) as { i?: number; relayed?: boolean });
+      const received = out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { i?: number; relayed?: boolean });
       expect(drops).toBeGreaterThan(0);
       expect(droppedBytes).toBeGreaterThan(0);
       expect(received[0]?.relayed).toBe(true);

@@ -514,7 +514,12 @@ describe('issue 7: flowcast serve under attack', () => {
     expect.soft(text.length, '/metrics bytes').toBeLessThan(256 * 1024);
     expect.soft(warnings.length, 'warning lines for 5,000 junk sources').toBeLessThanOrEqual(100);
     // Bounded, not silent: the decode workers' warnings reach the service's stdout too.
-    expect.soft(warnings.some((l) => l['worker'] !== undefined), 'a decode worker warned').toBe(true);
+    expect
+      .soft(
+        warnings.some((l) => l['worker'] !== undefined),
+        'a decode worker warned',
+      )
+      .toBe(true);
     expect.soft(logBytes).toBeLessThan(64 * 1024);
     expect.soft(seen.failures).toBe(0);
     expect
