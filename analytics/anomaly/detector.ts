@@ -1,10 +1,10 @@
 /**
  * Series anomalies, online, one sample at a time with bounded memory per series.
  *
- * Two views of each sample are scored: its residual against what was expected (the seasonal
- * forecast in production; a short moving level when no forecast exists), which catches what breaks
- * the series' own pattern, and the value itself, which catches a shift of the series' distribution
- * (a level or range it has not shown recently). Each view is standardised robustly against its last
+ * Two views of each sample are scored: its residual against what was expected (in production the
+ * seasonal forecast or a short moving level, whichever has predicted the series better recently:
+ * expectation.ts), which catches what breaks the series' own pattern, and the value itself, which
+ * catches a shift of the series' distribution (a level or range it has not shown recently). Each view is standardised robustly against its last
  * `window` samples (median and MAD, so that one spike does not widen the yardstick) and turned into
  * a surprise, -ln of its two-sided normal tail probability (about z²/2, capped at 50).
  *
@@ -262,33 +262,4 @@ export function episodeStarts(
     }
   }
   return starts;
-}
-
-/**
- * What a sample is measured against: the stored forecast for its time where there is one (NaN where
- * not), else the moving level of the samples before it.
- */
-export function expectation(forecast: number, level: MovingLevel): number {
-  return Number.isFinite(forecast) ? forecast : level.expected;
-}
-
-/** A short moving level as the expectation when there is no forecast: the mean of the last samples. */
-export class MovingLevel {
-  private readonly buf: Float64Array;
-  private n = 0;
-  private sum = 0;
-  constructor(size = 6) {
-    this.buf = new Float64Array(size);
-  }
-  /** The expectation for the next sample (NaN before the first). */
-  get expected(): number {
-    return this.n === 0 ? Number.NaN : this.sum / Math.min(this.n, this.buf.length);
-  }
-  push(v: number): void {
-    const i = this.n % this.buf.length;
-    if (this.n >= this.buf.length) this.sum -= this.buf[i]!;
-    this.buf[i] = v;
-    this.sum += v;
-    this.n++;
-  }
 }

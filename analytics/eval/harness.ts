@@ -11,10 +11,9 @@ import {
   DETECTOR_DEFAULTS,
   type DetectorOptions,
   episodeStarts,
-  expectation,
-  MovingLevel,
   SeriesAnomalyDetector,
 } from '../anomaly/detector.js';
+import { Expectation } from '../anomaly/expectation.js';
 import { decompositionForecaster } from '../forecast/decomposition.js';
 import { BACKTEST_ORIGINS, forecastSeries } from '../forecast/engine.js';
 import type { Forecaster } from '../forecast/forecaster.js';
@@ -304,8 +303,8 @@ export async function storedForecasts(times: readonly number[], values: Float64A
 
 /**
  * The production detector's score of every row, before any episode is formed: each row measured
- * against what production would expect of it (`forecasts`, NaN where there is none, and then the
- * moving level), as the anomaly job does.
+ * against what production would expect of it (`forecasts`, NaN where there is none; `Expectation`
+ * chooses between it and the moving level), as the anomaly job does.
  */
 export function rawDetectorScores(
   values: Float64Array,
@@ -313,12 +312,11 @@ export function rawDetectorScores(
   options: DetectorOptions = {},
 ): Float64Array {
   const detector = new SeriesAnomalyDetector(options);
-  const level = new MovingLevel();
+  const expectation = new Expectation();
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    const expected = expectation(forecasts[i]!, level);
-    level.push(v);
+    const expected = expectation.next(v, forecasts[i]!);
     out[i] = Number.isFinite(expected) ? detector.update(v, expected).score : 0;
   }
   return out;

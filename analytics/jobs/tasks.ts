@@ -3,7 +3,8 @@
  * that receives datagrams (worker.ts). Inputs and outputs are plain data (structured-clone safe).
  * The anomaly task keeps one detector per series between runs, so it lives in a long-lived worker.
  */
-import { expectation, MovingLevel, SeriesAnomalyDetector } from '../anomaly/detector.js';
+import { SeriesAnomalyDetector } from '../anomaly/detector.js';
+import { Expectation } from '../anomaly/expectation.js';
 import { daysToThreshold, percentile, trendPerDay } from '../capacity/planning.js';
 import { decompositionForecaster } from '../forecast/decomposition.js';
 import { BACKTEST_ORIGINS, forecastSeries } from '../forecast/engine.js';
@@ -194,7 +195,7 @@ export function runCapacity(task: CapacityTask): CapacityOutput[] {
 
 interface DetectorState {
   readonly detector: SeriesAnomalyDetector;
-  readonly level: MovingLevel;
+  readonly expectation: Expectation;
   lastTime: number;
   startedAt: number;
 }
@@ -210,7 +211,7 @@ export function runAnomaly(task: AnomalyTask): AnomalyEvent[] {
     if (st === undefined) {
       st = {
         detector: new SeriesAnomalyDetector({ threshold: task.threshold, quietSamples: task.quietSamples }),
-        level: new MovingLevel(),
+        expectation: new Expectation(),
         lastTime: Number.NEGATIVE_INFINITY,
         startedAt: 0,
       };
@@ -221,8 +222,7 @@ export function runAnomaly(task: AnomalyTask): AnomalyEvent[] {
       const time = s.start + i * s.stepMs;
       if (time <= st.lastTime) continue;
       const value = s.values[i]!;
-      const expected = expectation(s.expected[i]!, st.level);
-      st.level.push(value);
+      const expected = st.expectation.next(value, s.expected[i]!);
       st.lastTime = time;
       if (!Number.isFinite(value) || !Number.isFinite(expected)) continue;
       const r = st.detector.update(value, expected);
