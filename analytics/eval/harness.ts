@@ -14,16 +14,13 @@ import {
   SeriesAnomalyDetector,
 } from '../anomaly/detector.js';
 import { Expectation } from '../anomaly/expectation.js';
-import { decompositionForecaster } from '../forecast/decomposition.js';
 import { BACKTEST_ORIGINS, forecastSeries } from '../forecast/engine.js';
 import type { Forecaster } from '../forecast/forecaster.js';
-import { holtWinters } from '../forecast/holt-winters.js';
-import { loadMstl, mstlForecaster } from '../forecast/mstl.js';
+import { loadMstl } from '../forecast/mstl.js';
 import { detectPeriods } from '../forecast/periods.js';
-import { regressionForecaster } from '../forecast/regression.js';
 import { seasonalNaive } from '../forecast/seasonal-naive.js';
 import { analyticsSchema } from '../jobs/config.js';
-import { runForecast } from '../jobs/tasks.js';
+import { forecasters, runForecast } from '../jobs/tasks.js';
 import { DEFAULT_BOUNDS, stateOf } from '../markov/chain.js';
 import { chooseChain } from '../markov/select.js';
 import { EvalInputError, medianStep, parseTime, readSeries, type Series } from './csv.js';
@@ -75,8 +72,13 @@ export interface EvalReport {
   markov: MarkovResult[];
 }
 
+/**
+ * The candidates `flowcast serve` tries by default on one of its busiest series (an evaluated
+ * series stands for one): the default models, and MSTL (`analytics.mstlSeries`).
+ */
 export function defaultForecasters(): Forecaster[] {
-  return [mstlForecaster(), decompositionForecaster(), holtWinters(), regressionForecaster(), seasonalNaive];
+  const models = PRODUCTION.models;
+  return forecasters(PRODUCTION.mstlSeries > 0 && !models.includes('mstl') ? ['mstl', ...models] : models);
 }
 
 const HOUR_MS = 3_600_000;

@@ -26,6 +26,8 @@ export interface JobSettings {
   /** Step of the series the anomaly job reads: the rollup interval (seconds). */
   readonly anomalyStepSeconds: number;
   readonly models: readonly ModelName[];
+  /** The busiest this many series also try MSTL. */
+  readonly mstlSeries: number;
   readonly periods: 'calendar' | 'detect';
   /** Fraction of capacity that counts as the planning threshold. */
   readonly threshold: number;
@@ -37,6 +39,27 @@ export interface JobSettings {
 
 /** Series sent to the worker in one task. */
 const SERIES_PER_TASK = 50;
+
+/**
+ * The forecast job's worker tasks over `count` series, busiest first: at most SERIES_PER_TASK
+ * each, the first `mstlSeries` with MSTL among their candidates whatever `models` says.
+ */
+export function forecastTasks(
+  count: number,
+  models: readonly ModelName[],
+  mstlSeries: number,
+): { from: number; to: number; models: readonly ModelName[] }[] {
+  const withMstl: readonly ModelName[] = models.includes('mstl') ? models : ['mstl', ...models];
+  const tasks: { from: number; to: number; models: readonly ModelName[] }[] = [];
+  const cut = Math.min(count, Math.max(0, mstlSeries));
+  for (const [start, end, m] of [
+    [0, cut, withMstl],
+    [cut, count, models],
+  ] as const)
+    for (let from = start; from < end; from += SERIES_PER_TASK)
+      tasks.push({ from, to: Math.min(end, from + SERIES_PER_TASK), models: m });
+  return tasks;
+}
 /** Points handed to the store at once (its batch size). */
 const POINTS_PER_WRITE = 5000;
 
@@ -103,14 +126,14 @@ export async function forecastJob(ctx: JobContext): Promise<JobResult> {
   const sink = new ChunkedWriter(store);
   // A batch of series per worker task: results come back (and are written) a batch at a time, so
   // neither the message from the worker nor the points held at once grow with maxSeries.
-  for (let i = 0; i < series.length; i += SERIES_PER_TASK) {
+  for (const task of forecastTasks(series.length, s.models, s.mstlSeries)) {
     const results = await ctx.worker.run({
       type: 'forecast',
       series: series
-        .slice(i, i + SERIES_PER_TASK)
+        .slice(task.from, task.to)
         .map(({ key, stepMs, start, values }) => ({ key, stepMs, start, values })),
       horizonDays: s.horizonDays,
-      models: s.models,
+      models: task.models,
       periods: s.periods,
     });
     for (const r of results) {

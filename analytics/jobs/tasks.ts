@@ -111,7 +111,7 @@ const MODELS: Record<ModelName, () => Forecaster> = {
   seasonal_naive: () => seasonalNaive,
 };
 
-function forecasters(models: readonly ModelName[]): Forecaster[] {
+export function forecasters(models: readonly ModelName[]): Forecaster[] {
   return models.map((m) => MODELS[m]());
 }
 
