@@ -226,7 +226,12 @@ describe('decode workers', () => {
       });
     await sendFrom(a, first.collector.ports[0]!, template(300));
     await sendFrom(b, first.collector.ports[0]!, template(301));
-    await until(async () => (await first.pool.view.exporters()).every((e) => e.records === 1));
+    // Both decoded (an empty list is not: `every` holds on it, and the stop below closed the
+    // sockets with the datagrams still unread once, so nothing was persisted).
+    await until(async () => {
+      const listed = await first.pool.view.exporters();
+      return listed.length === 2 && listed.every((e) => e.records === 1);
+    });
     await first.stop();
     const file = join(dataDir, 'templates.json');
     const doc = JSON.parse(readFileSync(file, 'utf8')) as PersistedTemplates;
