@@ -247,6 +247,37 @@ describe('decode workers', () => {
     expect((await second.pool.view.templates(a, 10))?.templates ?? []).toEqual([]);
   });
 
+  it('two persists at once (the minute timer and a stop) both complete and leave one whole file', async () => {
+    const [a, b] = exportersOnBothWorkers();
+    const dataDir = mkdtempSync(join(tmpdir(), 'flowcast-pool-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const { collector, pool, stop } = await start(2, { dataDir });
+    const template = (id: number) =>
+      v9Datagram({
+        unixSecs: Math.floor(Date.now() / 1000),
+        flowsets: [
+          { kind: 'template', templates: [{ id, fields: FIELDS }] },
+          { kind: 'data', id, fields: FIELDS, records: [['10.1.1.1', 7]] },
+        ],
+      });
+    await sendFrom(a, collector.ports[0]!, template(300));
+    await sendFrom(b, collector.ports[0]!, template(301));
+    await until(async () => {
+      const listed = await pool.view.exporters();
+      return listed.length === 2 && listed.every((e) => e.records === 1);
+    });
+    const file = join(dataDir, 'templates.json');
+    await Promise.all([
+      pool.persistTemplates(file),
+      pool.persistTemplates(file),
+      pool.persistTemplates(file),
+    ]);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as PersistedTemplates;
+    expect(doc.exporters.map((e) => e.address).sort()).toEqual([a, b].sort());
+    expect(readdirSync(dataDir).filter((f) => f.includes('.part') || f.endsWith('.tmp'))).toEqual([]);
+    await stop();
+  });
+
   it('a worker that dies is started again with its exporters’ templates', async () => {
     const { collector, pool, written, stop } = await start(1);
     const port = collector.ports[0]!;

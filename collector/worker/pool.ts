@@ -158,6 +158,8 @@ export class DecodePool implements DatagramRoute {
   private overviewRefresh: Promise<Overview> | undefined;
   /** templates.json, once restored from or persisted to: a worker started again reads it. */
   private templatesFile: string | undefined;
+  /** The persist under way: the next waits for it (they share the part and temp files). */
+  private persisting: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly options: DecodePoolOptions,
@@ -231,9 +233,16 @@ export class DecodePool implements DatagramRoute {
    * Writes templates.json: each worker writes its exporters' part to a file beside it, and this
    * thread joins the parts as buffers (outside its heap) into the temp file, renamed over the old
    * one. When a worker does not write its part the old file stays, and is written again at the next
-   * persist.
+   * persist. One persist at a time: the minute's and a stop's can meet, and both write the same
+   * part and temp files.
    */
-  async persistTemplates(file: string): Promise<void> {
+  persistTemplates(file: string): Promise<void> {
+    const run = this.persisting.then(() => this.writeTemplates(file));
+    this.persisting = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeTemplates(file: string): Promise<void> {
     this.templatesFile = file;
     this.sendAll();
     const partOf = (s: Slot) => `${file}.${s.index}.part`;
