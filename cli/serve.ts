@@ -17,10 +17,10 @@ import { type Logger, type LogOutput, resolveFormat } from '../common/logger.js'
 import { mirroredCounter } from '../common/metrics.js';
 import { installProfiler } from '../common/profiler.js';
 import { batchLength, hasMeasurement, pointsOf } from '../storage/columns.js';
-import { EmbeddedStore } from '../storage/embedded/embedded-store.js';
-import { InfluxStore } from '../storage/influx/influx-store.js';
 import { registerStoreMetrics } from '../storage/metrics.js';
+import { openStore, type StoreSpec } from '../storage/open.js';
 import type { Store } from '../storage/store.js';
+import { ThreadStore } from '../storage/thread/thread-store.js';
 import type { Config } from './config.js';
 
 export interface Component {
@@ -40,28 +40,36 @@ export interface Service {
 }
 
 const MIB = 1024 * 1024;
+/**
+ * The store thread's heap: its queue (at most 200,000 points, as columns) and the answers it is
+ * making. Past it the thread is replaced, not the process (docs/operations.md).
+ */
+const STORE_HEAP_MB = 384;
 
 /** The store the configuration asks for: InfluxDB when a URL is set, the embedded one otherwise. */
-export function buildStore(config: Config, dataDir: string, log: Logger): Store {
+export function storeSpec(config: Config, dataDir: string): StoreSpec {
   const influx = config.storage.influx;
   if (influx.url === undefined) {
-    return new EmbeddedStore({
-      dataDir,
-      retentionDays: config.storage.retentionDays,
-      log: log.child({ component: 'store' }),
-    });
+    return { kind: 'embedded', options: { dataDir, retentionDays: config.storage.retentionDays } };
   }
-  return new InfluxStore({
-    url: influx.url,
-    database: influx.database,
-    ...(influx.org !== undefined && { org: influx.org }),
-    ...(influx.token !== undefined && { token: influx.token }),
-    ...(influx.username !== undefined && { username: influx.username }),
-    ...(influx.password !== undefined && { password: influx.password }),
-    dataDir,
-    spoolMaxBytes: config.storage.spoolMaxMegabytes * MIB,
-    log: log.child({ component: 'store' }),
-  });
+  return {
+    kind: 'influx',
+    options: {
+      url: influx.url,
+      database: influx.database,
+      ...(influx.org !== undefined && { org: influx.org }),
+      ...(influx.token !== undefined && { token: influx.token }),
+      ...(influx.username !== undefined && { username: influx.username }),
+      ...(influx.password !== undefined && { password: influx.password }),
+      dataDir,
+      spoolMaxBytes: config.storage.spoolMaxMegabytes * MIB,
+    },
+  };
+}
+
+/** The store the configuration asks for, on this thread (one-shot commands). */
+export function buildStore(config: Config, dataDir: string, log: Logger): Store {
+  return openStore(storeSpec(config, dataDir), log.child({ component: 'store' }));
 }
 
 /** Decode workers: as configured, else one per core less the receiving one, at least one. */
@@ -87,7 +95,17 @@ export function buildService(config: Config, log: Logger, logOutput?: LogOutput)
   const internalErrors = new InternalErrors(log.child({ component: 'guard' }));
   registerInternalErrorMetrics(metrics, internalErrors);
   installProfiler('main', (err) => internalErrors.report('profiler', err));
-  const store = buildStore(config, dataDir, log);
+  const spec = storeSpec(config, dataDir);
+  // The store runs on a thread of its own (storage/thread/thread-store.ts).
+  const store = new ThreadStore({
+    spec,
+    logLevel: config.log.level,
+    logFormat: resolveFormat(config.log.format),
+    ...(logOutput !== undefined && { logOutput: (lines: string) => logOutput.write(lines) }),
+    log: log.child({ component: 'store' }),
+    internalErrors,
+    heapLimitMb: STORE_HEAP_MB,
+  });
   registerStoreMetrics(metrics, store);
 
   let firstRollup = false;
@@ -167,7 +185,7 @@ export function buildService(config: Config, log: Logger, logOutput?: LogOutput)
       collectorHealth: () => ({
         queue: pool.pending,
         workers: pool.workers,
-        store: store instanceof InfluxStore ? 'influxdb' : 'embedded',
+        store: spec.kind === 'influx' ? 'influxdb' : 'embedded',
       }),
     },
   );
@@ -188,7 +206,7 @@ export function buildService(config: Config, log: Logger, logOutput?: LogOutput)
       }
       log.info(
         {
-          store: store instanceof InfluxStore ? config.storage.influx.url : `embedded (${dataDir})`,
+          store: spec.kind === 'influx' ? config.storage.influx.url : `embedded (${dataDir})`,
           rollupInterval: config.storage.rollupInterval,
         },
         'flowcast started',

@@ -1,0 +1,36 @@
+/**
+ * The store thread: opens the store a spec names (open.ts) and answers its clients, the receiving
+ * thread on the parent port and the analytics worker on the ports handed over for each run.
+ * DuckDB's appends and the conversion of its answers into rows, or InfluxDB's line-protocol
+ * encoding and JSON answers, run here, not on the thread that receives datagrams.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createLogger } from '../../common/logger.js';
+import { openStore } from '../open.js';
+import type { StoreStats } from '../store.js';
+import { copyStats, emptyStats } from './protocol.js';
+import { serveStore } from './serve-port.js';
+import type { StoreThreadSetup } from './thread-store.js';
+
+/** How often changed counters are sent to the receiving thread (its /metrics reads them). */
+const STATS_EVERY_MS = 500;
+
+if (parentPort === null) throw new Error('storage/thread/host runs as a worker thread only');
+const parent = parentPort;
+const setup = workerData as StoreThreadSetup;
+const log = createLogger(setup.logLevel, setup.logFormat).child({ component: 'store' });
+const store = openStore(setup.spec, log);
+serveStore(store, parent, (port) => serveStore(store, port));
+
+const sent: StoreStats = emptyStats();
+const changed = (a: StoreStats, b: StoreStats) =>
+  a.pointsWritten !== b.pointsWritten ||
+  a.writeErrors !== b.writeErrors ||
+  a.spoolPoints !== b.spoolPoints ||
+  a.spoolDropped !== b.spoolDropped ||
+  a.rejected !== b.rejected;
+setInterval(() => {
+  if (!changed(store.stats, sent)) return;
+  copyStats(store.stats, sent);
+  parent.postMessage({ type: 'stats', stats: sent });
+}, STATS_EVERY_MS).unref();
