@@ -6,9 +6,10 @@
  * - `anomaly`: one `anomaly` point (kind `series`) when an episode starts and one when it ends.
  */
 import type { Point, Store } from '../../storage/store.js';
+import { storePort } from '../../storage/thread/serve-port.js';
 import type { CapacityRule } from '../capacity/speed.js';
 import { capacityResolver } from '../capacity/speed.js';
-import { loadSeries } from './series.js';
+import type { LoadedSeries, LoadOptions } from './series.js';
 import type { ModelName } from './tasks.js';
 import type { AnalyticsWorker } from './worker-client.js';
 
@@ -108,16 +109,25 @@ export interface JobContext {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * A job's series, read by the analytics worker through a port to the store (the store thread's own
+ * in `flowcast serve`), so that neither the store's answers nor the series are made on the thread
+ * that receives datagrams.
+ */
+function load(ctx: JobContext, options: Omit<LoadOptions, 'signal'>): Promise<LoadedSeries[]> {
+  ctx.signal?.throwIfAborted();
+  return ctx.worker.load(storePort(ctx.store), options);
+}
+
 export async function forecastJob(ctx: JobContext): Promise<JobResult> {
   const { settings: s, store } = ctx;
   const now = ctx.now();
-  const series = await loadSeries(store, {
+  const series = await load(ctx, {
     now,
     from: now - s.historyDays * DAY_MS,
     stepSeconds: s.stepSeconds,
     maxSeries: s.maxSeries,
     totals: true,
-    ...(ctx.signal !== undefined && { signal: ctx.signal }),
   });
   const models = new Map<string, number>();
   let failed = 0;
@@ -178,13 +188,12 @@ export async function capacityJob(ctx: JobContext): Promise<JobResult> {
   const { settings: s, store } = ctx;
   const now = ctx.now();
   const resolve = capacityResolver(s.capacity);
-  const series = await loadSeries(store, {
+  const series = await load(ctx, {
     now,
     from: now - s.historyDays * DAY_MS,
     stepSeconds: s.stepSeconds,
     maxSeries: s.maxSeries,
     totals: false,
-    ...(ctx.signal !== undefined && { signal: ctx.signal }),
   });
   const items = [];
   const notes = new Map<string, string>();
@@ -256,13 +265,12 @@ export async function anomalyJob(ctx: JobContext): Promise<JobResult> {
   const { settings: s, store } = ctx;
   const now = ctx.now();
   const stepMs = s.anomalyStepSeconds * 1000;
-  const series = await loadSeries(store, {
+  const series = await load(ctx, {
     now,
     from: now - ANOMALY_HISTORY_SAMPLES * stepMs,
     stepSeconds: s.anomalyStepSeconds,
     maxSeries: s.maxSeries,
     totals: true,
-    ...(ctx.signal !== undefined && { signal: ctx.signal }),
   });
   const inputs = [];
   for (const x of series) {

@@ -4,9 +4,10 @@
  * started by start(), terminated by stop(); a crashed worker fails the tasks in flight and is
  * replaced at the next task.
  */
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { startWorker } from '../../common/worker.js';
+import type { LoadedSeries } from './series.js';
 import type {
   AnomalyEvent,
   AnomalyTask,
@@ -14,6 +15,7 @@ import type {
   CapacityTask,
   ForecastOutput,
   ForecastTask,
+  LoadTask,
   Task,
 } from './tasks.js';
 
@@ -48,16 +50,32 @@ export class AnalyticsWorker {
     if (w !== undefined) await w.terminate();
   }
 
+  /**
+   * A job's series read in the worker through `port` (a store's, storage/thread/serve-port.ts),
+   * which the worker closes when done.
+   */
+  load(port: MessagePort, options: LoadTask['options']): Promise<LoadedSeries[]> {
+    if (!this.started) {
+      port.close();
+      return Promise.reject(new Error('analytics worker not started'));
+    }
+    return this.post({ type: 'load', options, port }, [port]) as Promise<LoadedSeries[]>;
+  }
+
   run(task: ForecastTask): Promise<ForecastOutput[]>;
   run(task: CapacityTask): Promise<CapacityOutput[]>;
   run(task: AnomalyTask): Promise<AnomalyEvent[]>;
   run(task: Task): Promise<unknown> {
     if (!this.started) return Promise.reject(new Error('analytics worker not started'));
+    return this.post(task, []);
+  }
+
+  private post(task: Task | LoadTask, transfer: readonly TransferListItem[]): Promise<unknown> {
     const worker = this.worker ?? this.spawn();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, task });
+      worker.postMessage({ id, task }, transfer);
     });
   }
 
