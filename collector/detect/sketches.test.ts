@@ -49,6 +49,17 @@ describe('HllBank', () => {
     }
     expect(seen.size).toBeGreaterThan(11_985);
   });
+
+  it('does not keep the collisions of unseeded FNV-1a in its text hash', () => {
+    // Known FNV-1a 32-bit collisions from the published offset basis.
+    for (const [a, b] of [
+      ['costarring', 'liquid'],
+      ['declinate', 'macallums'],
+      ['altarage', 'zinke'],
+    ] as const) {
+      expect(hashText(a), `${a} / ${b}`).not.toBe(hashText(b));
+    }
+  });
 });
 
 describe('SpaceSaving slots', () => {
