@@ -66,9 +66,9 @@ const POINTS_PER_WRITE = 5000;
 
 /**
  * Hands points to the store a slice at a time and waits for each slice to be stored before taking
- * more: the store encodes a batch synchronously on the thread that also receives datagrams (2.4 s
- * for one forecast run's 480,000 points in one piece, measured in bench/analytics-collector), and
- * its queue is bounded; slices keep both small.
+ * more: the store's queue is bounded, a slice is one message of bounded size to the store thread,
+ * and a store on the calling thread encodes a batch synchronously (2.4 s for one forecast run's
+ * 480,000 points in one piece, measured in bench/analytics-collector before the store had a thread).
  */
 class ChunkedWriter {
   private chunk: Point[] = [];
