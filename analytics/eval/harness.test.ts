@@ -7,7 +7,7 @@ import { gaussian } from '../forecast/synthetic.js';
 import { runForecast } from '../jobs/tasks.js';
 import { EvalInputError, parseSeries, parseTime } from './csv.js';
 import { missedGoals } from './goals.js';
-import { contractJson, evaluateForecasts, runEval, storedForecasts } from './harness.js';
+import { contractJson, evaluateForecasts, formatReport, runEval, storedForecasts } from './harness.js';
 
 const HALF_HOUR = 1_800_000;
 const T0 = Date.UTC(2024, 0, 1);
@@ -169,5 +169,20 @@ describe('anomaly evaluation', () => {
     const steep = 3 * 288 + 1;
     const movingLevel = values.slice(steep - 6, steep).reduce((a, b) => a + b, 0) / 6;
     expect(Math.abs(stored[steep]! - values[steep]!)).toBeLessThan(Math.abs(movingLevel - values[steep]!));
+  });
+});
+
+describe('the readable report', () => {
+  it('prints only the tables it has rows for, and says when there was nothing to evaluate', () => {
+    const anomaly = {
+      files: 1,
+      threshold: 0.95,
+      scores: { standard: 50, reward_low_FP_rate: 40, reward_low_FN_rate: 60 },
+      optimized: { standard: 55, reward_low_FP_rate: 45, reward_low_FN_rate: 65 },
+    };
+    const nabOnly = formatReport({ forecast: [], markov: [], anomaly });
+    expect(nabOnly.split('\n')[0]).toMatch(/^Anomalies \(NAB scoring, 1 files/);
+    expect(nabOnly).not.toMatch(/Forecasting|Markov/);
+    expect(formatReport({ forecast: [], markov: [] })).toMatch(/^Nothing to evaluate/);
   });
 });

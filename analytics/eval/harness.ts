@@ -409,10 +409,15 @@ const f5 = (v: number) => (Number.isFinite(v) ? v.toFixed(5) : 'n/a');
 /** The readable table. */
 export function formatReport(r: EvalReport): string {
   const lines: string[] = [];
-  lines.push('Forecasting (rolling origin, daily origins over the last 30 %)');
-  lines.push(
-    'series                     horizon  model            sMAPE %   MASE   | naive sMAPE %  MASE   origins  chosen',
-  );
+  if (r.forecast.length === 0 && r.markov.length === 0 && r.anomaly === undefined)
+    return 'Nothing to evaluate: no --data directory holds a CSV series or a NAB layout';
+  // A table is printed for what the directories held: NAB's layout alone has no series of its own.
+  if (r.forecast.length > 0) {
+    lines.push('Forecasting (rolling origin, daily origins over the last 30 %)');
+    lines.push(
+      'series                     horizon  model            sMAPE %   MASE   | naive sMAPE %  MASE   origins  chosen',
+    );
+  }
   for (const f of r.forecast) {
     lines.push(
       `${f.series.padEnd(26)} ${f.horizon.padEnd(8)} ${f.model.padEnd(16)} ${f2(f.smape).padStart(7)} ${f2(f.mase).padStart(7)} | ${f2(f.naive.smape).padStart(12)} ${f2(f.naive.mase).padStart(6)} ${String(f.origins).padStart(8)}  ${Object.entries(
@@ -424,15 +429,19 @@ export function formatReport(r: EvalReport): string {
   }
   if (r.anomaly !== undefined) {
     const a = r.anomaly;
-    lines.push('', `Anomalies (NAB scoring, ${a.files} files, normalised 0 = null detector, 100 = perfect)`);
+    if (lines.length > 0) lines.push('');
+    lines.push(`Anomalies (NAB scoring, ${a.files} files, normalised 0 = null detector, 100 = perfect)`);
     lines.push(`profile               production threshold ${a.threshold}   optimised threshold`);
     for (const p of PROFILE_NAMES)
       lines.push(
         `${p.padEnd(22)}${f2(a.scores[p]).padStart(12)}          ${f2(a.optimized[p]).padStart(12)}`,
       );
   }
-  lines.push('', 'Markov congestion risk (Brier score, lower is better)');
-  lines.push('series                     horizon    chain  persistence  climatology');
+  if (r.markov.length > 0) {
+    if (lines.length > 0) lines.push('');
+    lines.push('Markov congestion risk (Brier score, lower is better)');
+    lines.push('series                     horizon    chain  persistence  climatology');
+  }
   for (const m of r.markov) {
     lines.push(
       `${m.series.padEnd(26)} ${m.horizon.padEnd(8)} ${f5(m.brier).padStart(7)} ${f5(m.persistenceBrier).padStart(12)} ${f5(m.climatologyBrier).padStart(12)}`,
