@@ -27,24 +27,34 @@ interface Pending {
 }
 
 export class RemoteStore implements Store {
-  readonly stats: StoreStats;
+  readonly stats: StoreStats = emptyStats();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private endpoint: Endpoint | undefined;
   private closedBy: Error | undefined;
 
-  /** `stats` may be shared with the owner, which keeps it across a restart of the thread. */
-  constructor(
-    private readonly endpoint: Endpoint,
-    stats: StoreStats = emptyStats(),
-  ) {
-    this.stats = stats;
-    endpoint.on('message', (m) => this.onMessage(m as FromStore));
+  /** Without an endpoint every call fails with `closedBy` until one is attached. */
+  constructor(endpoint?: Endpoint, closedBy?: Error) {
+    if (endpoint !== undefined) this.attach(endpoint);
+    else this.closedBy = closedBy ?? new Error('the store channel is not open');
+  }
+
+  /** Calls go to `endpoint` from now on (a store thread that replaced one that died). */
+  protected attach(endpoint: Endpoint): void {
+    this.endpoint = endpoint;
+    this.closedBy = undefined;
+    endpoint.on('message', (m) => {
+      if (this.endpoint === endpoint) this.onMessage(m as FromStore);
+    });
     // A MessagePort whose other side is gone (a store thread that died or stopped).
-    endpoint.on('close', () => this.close(new Error('the store channel closed')));
+    endpoint.on('close', () => {
+      if (this.endpoint === endpoint) this.close(new Error('the store channel closed'));
+    });
   }
 
   /** Fails every call in flight and every later one with `err` (the channel is gone). */
   close(err: Error): void {
+    this.endpoint = undefined;
     this.closedBy ??= err;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
@@ -56,11 +66,12 @@ export class RemoteStore implements Store {
   }
 
   call(method: Method, args: unknown[]): Promise<unknown> {
-    if (this.closedBy !== undefined) return Promise.reject(this.closedBy);
+    const endpoint = this.endpoint;
+    if (endpoint === undefined) return Promise.reject(this.closedBy);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.endpoint.postMessage({ type: 'call', id, method, args });
+      endpoint.postMessage({ type: 'call', id, method, args });
     });
   }
 
@@ -74,7 +85,7 @@ export class RemoteStore implements Store {
     return this.call('flush', []) as Promise<void>;
   }
   write(points: PointBatch): void {
-    if (this.closedBy === undefined) this.endpoint.postMessage({ type: 'write', batch: points });
+    this.endpoint?.postMessage({ type: 'write', batch: points });
   }
   traffic(q: TrafficQuery): Promise<TrafficSample[]> {
     return this.call('traffic', [q]) as Promise<TrafficSample[]>;

@@ -6,11 +6,11 @@
  * health: under bench/survive.ts's flood those were the receiving thread's longest holds (a rollup
  * interval's appends 73-97 ms, the analytics jobs' reads 90-106 ms).
  *
- * The thread starts with the first write or `start()`. If it dies while the service runs, what
+ * The proxy is a {@link RemoteStore} whose channel is the thread. The thread starts with the first
+ * write or `start()`. If it dies while the service runs, what
  * was in flight is failed (reads) or lost (queued points), the loss is reported as an internal
  * error, and a new thread opens the store again a second later.
  */
-import { EventEmitter } from 'node:events';
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { InternalErrors } from '../../common/internal-errors.js';
@@ -19,21 +19,7 @@ import type { PointBatch } from '../columns.js';
 import { EmbeddedStoreError } from '../embedded/errors.js';
 import { InfluxStoreError } from '../influx/errors.js';
 import type { StoreSpec } from '../open.js';
-import type {
-  ExporterInfo,
-  ForecastSample,
-  InterfaceRef,
-  InterfaceTotal,
-  ProtocolTotal,
-  Row,
-  Store,
-  TimeRange,
-  TopTalker,
-  TrafficQuery,
-  TrafficSample,
-} from '../store.js';
 import { RemoteStore } from './client.js';
-import { emptyStats } from './protocol.js';
 import type { Connectable } from './serve-port.js';
 
 /** What the store thread is started with (its workerData). */
@@ -54,48 +40,45 @@ export interface ThreadStoreOptions extends StoreThreadSetup {
   readonly restartDelayMs?: number;
 }
 
-export class ThreadStore implements Store, Connectable {
-  /** Kept across threads: a new thread's counters start again from what it reports. */
-  readonly stats = emptyStats();
+export class ThreadStore extends RemoteStore implements Connectable {
   private worker: Worker | undefined;
-  private client: RemoteStore | undefined;
   private running = false;
   private restartTimer: NodeJS.Timeout | undefined;
   /** Times the thread died and was replaced. */
   restarts = 0;
 
-  constructor(private readonly o: ThreadStoreOptions) {}
+  constructor(private readonly o: ThreadStoreOptions) {
+    super(undefined, notStarted(o.spec.kind));
+  }
 
   /** Which store runs on the thread. */
   get kind(): StoreSpec['kind'] {
     return this.o.spec.kind;
   }
 
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     this.running = true;
-    await this.ensure().start();
+    this.ensure();
+    await super.start();
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.restartTimer);
-    const { worker, client } = this;
-    if (worker === undefined || client === undefined) return;
+    const worker = this.worker;
+    if (worker === undefined) return;
     try {
-      await client.stop();
+      await super.stop();
     } finally {
       this.worker = undefined;
-      this.client = undefined;
+      this.close(notStarted(this.o.spec.kind));
       await worker.terminate();
     }
   }
 
-  write(points: PointBatch): void {
-    this.ensure().write(points);
-  }
-
-  flush(): Promise<void> {
-    return this.use().flush();
+  override write(points: PointBatch): void {
+    this.ensure();
+    super.write(points);
   }
 
   /** A port on which another thread calls this store (transfer it; the receiver closes it). */
@@ -106,59 +89,9 @@ export class ThreadStore implements Store, Connectable {
     return port1;
   }
 
-  traffic(q: TrafficQuery): Promise<TrafficSample[]> {
-    return this.use().traffic(q);
-  }
-  topTalkers(q: TimeRange & { side: 'src' | 'dst'; exporter?: string; limit: number }): Promise<TopTalker[]> {
-    return this.use().topTalkers(q);
-  }
-  protocols(q: TimeRange & { exporter?: string }): Promise<ProtocolTotal[]> {
-    return this.use().protocols(q);
-  }
-  interfaceTotals(q: TimeRange & { exporter?: string }): Promise<InterfaceTotal[]> {
-    return this.use().interfaceTotals(q);
-  }
-  exporters(): Promise<ExporterInfo[]> {
-    return this.use().exporters();
-  }
-  interfaces(q?: Partial<TimeRange>): Promise<InterfaceRef[]> {
-    return this.use().interfaces(q);
-  }
-  forecasts(q: { series: string; from?: number; to?: number }): Promise<ForecastSample[]> {
-    return this.use().forecasts(q);
-  }
-  forecastSeries(): Promise<string[]> {
-    return this.use().forecastSeries();
-  }
-  capacity(): Promise<Row[]> {
-    return this.use().capacity();
-  }
-  anomalies(q: TimeRange & { kind?: string; exporter?: string }): Promise<Row[]> {
-    return this.use().anomalies(q);
-  }
-  rows(measurement: string, q: TimeRange): Promise<Row[]> {
-    return this.use().rows(measurement, q);
-  }
-
-  /** The thread's client for a read: one that fails as "not started" when there is no thread. */
-  private use(): RemoteStore {
-    if (this.client !== undefined) return this.client;
-    const dead = new RemoteStore(Object.assign(new EventEmitter(), { postMessage() {} }));
-    dead.close(this.notStarted());
-    return dead;
-  }
-
-  private notStarted(): Error {
-    return this.o.spec.kind === 'embedded'
-      ? new EmbeddedStoreError('FLOWCAST_EMBEDDED_NOT_STARTED', 'the store thread is not running')
-      : new InfluxStoreError('FLOWCAST_INFLUX_NOT_STARTED', 'the store thread is not running');
-  }
-
-  private ensure(): RemoteStore {
-    return this.client ?? this.spawn();
-  }
-
-  private spawn(): RemoteStore {
+  /** A thread, started now if there is none (writes before `start()` wait in it). */
+  private ensure(): void {
+    if (this.worker !== undefined) return;
     const setup: StoreThreadSetup = {
       spec: this.o.spec,
       logLevel: this.o.logLevel,
@@ -177,13 +110,11 @@ export class ThreadStore implements Store, Connectable {
       worker.stdout.setEncoding('utf8');
       worker.stdout.on('data', (lines: string) => logOutput(lines));
     }
-    const client = new RemoteStore(worker, this.stats);
     worker.on('error', (err) => this.o.log.error({ err }, 'store thread failed'));
     worker.on('exit', (code) => {
-      client.close(this.notStarted());
       if (this.worker !== worker) return;
       this.worker = undefined;
-      this.client = undefined;
+      this.close(notStarted(this.o.spec.kind));
       if (!this.running) return;
       const err = new Error(`store thread exited with code ${code}; points queued in it are lost`);
       if (this.o.internalErrors !== undefined) this.o.internalErrors.report('store', err);
@@ -192,18 +123,22 @@ export class ThreadStore implements Store, Connectable {
       this.restartTimer.unref();
     });
     this.worker = worker;
-    this.client = client;
-    return client;
+    this.attach(worker);
   }
 
   private restart(): void {
-    if (!this.running || this.client !== undefined) return;
+    if (!this.running || this.worker !== undefined) return;
     this.restarts++;
-    this.ensure()
-      .start()
-      .then(
-        () => this.o.log.warn({ restarts: this.restarts }, 'store thread restarted'),
-        (err: unknown) => this.o.log.error({ err }, 'store thread could not open the store again'),
-      );
+    this.ensure();
+    super.start().then(
+      () => this.o.log.warn({ restarts: this.restarts }, 'store thread restarted'),
+      (err: unknown) => this.o.log.error({ err }, 'store thread could not open the store again'),
+    );
   }
+}
+
+function notStarted(kind: StoreSpec['kind']): Error {
+  return kind === 'embedded'
+    ? new EmbeddedStoreError('FLOWCAST_EMBEDDED_NOT_STARTED', 'the store thread is not running')
+    : new InfluxStoreError('FLOWCAST_INFLUX_NOT_STARTED', 'the store thread is not running');
 }
