@@ -1,17 +1,26 @@
 /**
- * The three analytics jobs. Each reads its series through the store, hands the computing to the
- * analytics worker, and writes its results back through the store (docs/schema.md):
+ * The three analytics jobs. Each reads its series through the store, runs its computing tasks, and
+ * writes its results back through the store (docs/schema.md). In `flowcast serve` a whole job runs
+ * in the analytics worker, reading and writing through a port to the store (worker.ts), so that
+ * neither the store's answers, nor the series, nor the points written are made on the thread
+ * that receives datagrams:
  * - `forecast`: `forecast` points (yhat and the 95 % band) for every series over the horizon;
  * - `capacity`: one `capacity` point per interface and direction;
  * - `anomaly`: one `anomaly` point (kind `series`) when an episode starts and one when it ends.
  */
 import type { Point, Store } from '../../storage/store.js';
-import { storePort } from '../../storage/thread/serve-port.js';
 import type { CapacityRule } from '../capacity/speed.js';
 import { capacityResolver } from '../capacity/speed.js';
-import type { LoadedSeries, LoadOptions } from './series.js';
-import type { ModelName } from './tasks.js';
-import type { AnalyticsWorker } from './worker-client.js';
+import { loadSeries } from './series.js';
+import type {
+  AnomalyEvent,
+  AnomalyTask,
+  CapacityOutput,
+  CapacityTask,
+  ForecastOutput,
+  ForecastTask,
+  ModelName,
+} from './tasks.js';
 
 const DAY_MS = 86_400_000;
 
@@ -99,9 +108,16 @@ export interface JobResult {
   readonly detail: string;
 }
 
+/** What runs a job's computing tasks (tasks.ts): in the analytics worker, the worker itself. */
+export interface TaskRunner {
+  run(task: ForecastTask): Promise<ForecastOutput[]>;
+  run(task: CapacityTask): Promise<CapacityOutput[]>;
+  run(task: AnomalyTask): Promise<AnomalyEvent[]>;
+}
+
 export interface JobContext {
   readonly store: Store;
-  readonly worker: AnalyticsWorker;
+  readonly worker: TaskRunner;
   readonly settings: JobSettings;
   readonly now: () => number;
   readonly warn: (obj: Record<string, unknown>, msg: string) => void;
@@ -109,25 +125,16 @@ export interface JobContext {
   readonly signal?: AbortSignal;
 }
 
-/**
- * A job's series, read by the analytics worker through a port to the store (the store thread's own
- * in `flowcast serve`), so that neither the store's answers nor the series are made on the thread
- * that receives datagrams.
- */
-function load(ctx: JobContext, options: Omit<LoadOptions, 'signal'>): Promise<LoadedSeries[]> {
-  ctx.signal?.throwIfAborted();
-  return ctx.worker.load(storePort(ctx.store), options);
-}
-
 export async function forecastJob(ctx: JobContext): Promise<JobResult> {
   const { settings: s, store } = ctx;
   const now = ctx.now();
-  const series = await load(ctx, {
+  const series = await loadSeries(store, {
     now,
     from: now - s.historyDays * DAY_MS,
     stepSeconds: s.stepSeconds,
     maxSeries: s.maxSeries,
     totals: true,
+    ...(ctx.signal !== undefined && { signal: ctx.signal }),
   });
   const models = new Map<string, number>();
   let failed = 0;
@@ -188,12 +195,13 @@ export async function capacityJob(ctx: JobContext): Promise<JobResult> {
   const { settings: s, store } = ctx;
   const now = ctx.now();
   const resolve = capacityResolver(s.capacity);
-  const series = await load(ctx, {
+  const series = await loadSeries(store, {
     now,
     from: now - s.historyDays * DAY_MS,
     stepSeconds: s.stepSeconds,
     maxSeries: s.maxSeries,
     totals: false,
+    ...(ctx.signal !== undefined && { signal: ctx.signal }),
   });
   const items = [];
   const notes = new Map<string, string>();
@@ -265,12 +273,13 @@ export async function anomalyJob(ctx: JobContext): Promise<JobResult> {
   const { settings: s, store } = ctx;
   const now = ctx.now();
   const stepMs = s.anomalyStepSeconds * 1000;
-  const series = await load(ctx, {
+  const series = await loadSeries(store, {
     now,
     from: now - ANOMALY_HISTORY_SAMPLES * stepMs,
     stepSeconds: s.anomalyStepSeconds,
     maxSeries: s.maxSeries,
     totals: true,
+    ...(ctx.signal !== undefined && { signal: ctx.signal }),
   });
   const inputs = [];
   for (const x of series) {
@@ -332,3 +341,7 @@ export async function anomalyJob(ctx: JobContext): Promise<JobResult> {
     detail: `${events.filter((e) => e.state === 'start').length} episodes started`,
   };
 }
+
+export const JOBS = { forecast: forecastJob, capacity: capacityJob, anomaly: anomalyJob } as const;
+export type JobName = keyof typeof JOBS;
+export const JOB_NAMES = Object.keys(JOBS) as JobName[];

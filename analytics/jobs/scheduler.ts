@@ -11,19 +11,12 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Store } from '../../storage/store.js';
+import { storePort } from '../../storage/thread/serve-port.js';
 import type { JobControl, JobStatus } from '../job-status.js';
-import {
-  anomalyJob,
-  capacityJob,
-  forecastJob,
-  type JobContext,
-  type JobResult,
-  type JobSettings,
-} from './jobs.js';
+import { JOB_NAMES, type JobName, type JobResult, type JobSettings } from './jobs.js';
 import { AnalyticsWorker } from './worker-client.js';
 
-export const JOB_NAMES = ['forecast', 'capacity', 'anomaly'] as const;
-export type JobName = (typeof JOB_NAMES)[number];
+export { JOB_NAMES, type JobName } from './jobs.js';
 
 export interface SchedulerConfig {
   readonly enabled: boolean;
@@ -37,12 +30,6 @@ export interface SchedulerDeps {
   readonly metrics?: Registry;
   readonly now?: () => number;
 }
-
-const RUNNERS: Record<JobName, (ctx: JobContext) => Promise<JobResult>> = {
-  forecast: forecastJob,
-  capacity: capacityJob,
-  anomaly: anomalyJob,
-};
 
 interface MutableStatus {
   running: boolean;
@@ -169,16 +156,14 @@ export class AnalyticsScheduler implements JobControl {
     const started = Date.now();
     s.running = true;
     s.lastStart = now();
-    const ctx: JobContext = {
-      store: this.deps.store,
-      worker: this.worker,
-      settings: this.config.settings,
-      now,
-      warn: (obj, msg) => log.warn(obj, msg),
-      signal: this.stopping.signal,
-    };
-    const current = RUNNERS[name](ctx).then(
-      (result) => {
+    // The whole run happens in the analytics worker, through a port to the store.
+    const outcome = this.stopping.signal.aborted
+      ? Promise.reject(this.stopping.signal.reason as Error)
+      : this.worker.job({ name, settings: this.config.settings, now: now() }, storePort(this.deps.store));
+    const current = outcome.then(
+      ({ result, warnings, more }) => {
+        for (const w of warnings) log.warn(w.obj, w.msg);
+        if (more > 0) log.warn({ more }, 'more warnings of this run not logged');
         const ms = Date.now() - started;
         Object.assign(s, {
           running: false,

@@ -3,7 +3,6 @@
  * that receives datagrams (worker.ts). Inputs and outputs are plain data (structured-clone safe).
  * The anomaly task keeps one detector per series between runs, so it lives in a long-lived worker.
  */
-import type { MessagePort } from 'node:worker_threads';
 import { SeriesAnomalyDetector } from '../anomaly/detector.js';
 import { Expectation } from '../anomaly/expectation.js';
 import { daysToThreshold, percentile, trendPerDay } from '../capacity/planning.js';
@@ -17,7 +16,6 @@ import { regressionForecaster } from '../forecast/regression.js';
 import { seasonalNaive } from '../forecast/seasonal-naive.js';
 import { stateOf } from '../markov/chain.js';
 import { chooseChain } from '../markov/select.js';
-import type { LoadOptions } from './series.js';
 
 export const MODEL_NAMES = ['mstl', 'decomposition', 'holt_winters', 'regression', 'seasonal_naive'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
@@ -104,13 +102,6 @@ export interface AnomalyEvent {
 }
 
 export type Task = ForecastTask | CapacityTask | AnomalyTask;
-
-/** Read a job's series through `port` (a store's, see storage/thread/serve-port.ts) in the worker. */
-export interface LoadTask {
-  readonly type: 'load';
-  readonly options: Omit<LoadOptions, 'signal'>;
-  readonly port: MessagePort;
-}
 
 const MODELS: Record<ModelName, () => Forecaster> = {
   mstl: () => mstlForecaster(),

@@ -1,13 +1,13 @@
 /**
  * The main thread's side of the analytics worker: one long-lived worker thread (the anomaly
- * detectors keep their state in it), tasks queued to it one message each. Built from nothing,
+ * detectors keep their state in it), job runs and tasks queued to it one message each. Built from nothing,
  * started by start(), terminated by stop(); a crashed worker fails the tasks in flight and is
  * replaced at the next task.
  */
 import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { startWorker } from '../../common/worker.js';
-import type { LoadedSeries } from './series.js';
+import type { JobResult } from './jobs.js';
 import type {
   AnomalyEvent,
   AnomalyTask,
@@ -15,9 +15,17 @@ import type {
   CapacityTask,
   ForecastOutput,
   ForecastTask,
-  LoadTask,
   Task,
 } from './tasks.js';
+import type { JobTask, JobWarning } from './worker.js';
+
+/** What a job's run in the worker answers: its result and the warnings for the log. */
+export interface JobOutcome {
+  readonly result: JobResult;
+  readonly warnings: readonly JobWarning[];
+  /** Warnings past those sent. */
+  readonly more: number;
+}
 
 interface Pending {
   resolve(value: unknown): void;
@@ -51,15 +59,15 @@ export class AnalyticsWorker {
   }
 
   /**
-   * A job's series read in the worker through `port` (a store's, storage/thread/serve-port.ts),
-   * which the worker closes when done.
+   * One run of a job in the worker, reading and writing the store through `port`
+   * (storage/thread/serve-port.ts), which the worker closes when done.
    */
-  load(port: MessagePort, options: LoadTask['options']): Promise<LoadedSeries[]> {
+  job(task: Omit<JobTask, 'type' | 'port'>, port: MessagePort): Promise<JobOutcome> {
     if (!this.started) {
       port.close();
       return Promise.reject(new Error('analytics worker not started'));
     }
-    return this.post({ type: 'load', options, port }, [port]) as Promise<LoadedSeries[]>;
+    return this.post({ type: 'job', ...task, port }, [port]) as Promise<JobOutcome>;
   }
 
   run(task: ForecastTask): Promise<ForecastOutput[]>;
@@ -70,7 +78,7 @@ export class AnalyticsWorker {
     return this.post(task, []);
   }
 
-  private post(task: Task | LoadTask, transfer: readonly TransferListItem[]): Promise<unknown> {
+  private post(task: Task | JobTask, transfer: readonly TransferListItem[]): Promise<unknown> {
     const worker = this.worker ?? this.spawn();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -3,36 +3,66 @@
  * the result back. Model fitting happens here so that the thread receiving datagrams never waits
  * for it.
  */
-import { parentPort, type TransferListItem } from 'node:worker_threads';
+import { type MessagePort, parentPort } from 'node:worker_threads';
 import { RemoteStore } from '../../storage/thread/client.js';
-import { type LoadedSeries, loadSeries } from './series.js';
-import { type LoadTask, runTask, type Task } from './tasks.js';
+import { JOBS, type JobName, type JobResult, type JobSettings, type TaskRunner } from './jobs.js';
+import { runTask, type Task } from './tasks.js';
 
 if (parentPort === null) throw new Error('analytics/jobs/worker runs as a worker thread only');
 const port = parentPort;
 
+/** One run of a job, with the port to the store it reads and writes through. */
+export interface JobTask {
+  readonly type: 'job';
+  readonly name: JobName;
+  readonly settings: JobSettings;
+  /** The run's clock. */
+  readonly now: number;
+  readonly port: MessagePort;
+}
+
+export interface JobWarning {
+  readonly obj: Record<string, unknown>;
+  readonly msg: string;
+}
+
+/** Warnings a run sends back for the service's log; past this many only their number. */
+const MAX_WARNINGS = 50;
+
+const runner: TaskRunner = { run: (task: Task) => runTask(task) } as TaskRunner;
+
 /**
- * A job's series, read here through the port to the store it came with: the store's answers (up
- * to hundreds of thousands of interface rows after a flood of spoofed exporters) are made into
- * objects on this thread, and the series go back as transferred buffers.
+ * A whole job here: the store's answers (up to hundreds of thousands of interface rows after a
+ * flood of spoofed exporters), the series, and the points written (480,000 for one forecast run of
+ * 1,000 series) are made on this thread. On the receiving thread they held it 90-106 ms (store
+ * answers) and 68-101 ms (the series posted to this worker, and the collections after them) in
+ * bench/survive.ts's profile.
  */
-async function load(task: LoadTask): Promise<LoadedSeries[]> {
+async function job(task: JobTask): Promise<{ result: JobResult; warnings: JobWarning[]; more: number }> {
+  const warnings: JobWarning[] = [];
+  let more = 0;
   try {
-    return await loadSeries(new RemoteStore(task.port), task.options);
+    const result = await JOBS[task.name]({
+      store: new RemoteStore(task.port),
+      worker: runner,
+      settings: task.settings,
+      now: () => task.now,
+      warn: (obj, msg) => {
+        if (warnings.length < MAX_WARNINGS) warnings.push({ obj, msg });
+        else more++;
+      },
+    });
+    return { result, warnings, more };
   } finally {
     task.port.close();
   }
 }
 
-port.on('message', (message: { id: number; task: Task | LoadTask }) => {
+port.on('message', (message: { id: number; task: Task | JobTask }) => {
   const { id, task } = message;
-  const result: Promise<unknown> = task.type === 'load' ? load(task) : runTask(task);
+  const result: Promise<unknown> = task.type === 'job' ? job(task) : runTask(task);
   result.then(
-    (value) => {
-      const transfer: TransferListItem[] =
-        task.type === 'load' ? (value as LoadedSeries[]).map((s) => s.values.buffer as ArrayBuffer) : [];
-      port.postMessage({ id, result: value }, transfer);
-    },
+    (value) => port.postMessage({ id, result: value }),
     (err: unknown) => port.postMessage({ id, error: err instanceof Error ? err.message : String(err) }),
   );
 });
