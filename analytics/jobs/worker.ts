@@ -4,12 +4,17 @@
  * for it.
  */
 import { type MessagePort, parentPort } from 'node:worker_threads';
+import { settleThread } from '../../common/thread.js';
 import { RemoteStore } from '../../storage/thread/client.js';
 import { JOBS, type JobName, type JobResult, type JobSettings, type TaskRunner } from './jobs.js';
 import { runTask, type Task } from './tasks.js';
 
+/** Model fitting gives way to everything else on a busy machine (common/thread.ts). */
+const ANALYTICS_NICE = 10;
+
 if (parentPort === null) throw new Error('analytics/jobs/worker runs as a worker thread only');
 const port = parentPort;
+settleThread('flowcast-jobs', ANALYTICS_NICE);
 
 /** One run of a job, with the port to the store it reads and writes through. */
 export interface JobTask {

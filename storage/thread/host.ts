@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../../common/logger.js';
+import { settleThread } from '../../common/thread.js';
 import { openStore } from '../open.js';
 import type { StoreStats } from '../store.js';
 import { copyStats, emptyStats } from './protocol.js';
@@ -15,10 +16,15 @@ import type { StoreThreadSetup } from './thread-store.js';
 /** How often changed counters are sent to the receiving thread (its /metrics reads them). */
 const STATS_EVERY_MS = 500;
 
+/** Below the receiving thread's priority (common/thread.ts); DuckDB's threads inherit it. */
+const STORE_NICE = 5;
+
 if (parentPort === null) throw new Error('storage/thread/host runs as a worker thread only');
 const parent = parentPort;
 const setup = workerData as StoreThreadSetup;
 const log = createLogger(setup.logLevel, setup.logFormat).child({ component: 'store' });
+const unsettled = settleThread('flowcast-store', STORE_NICE);
+if (unsettled !== undefined) log.debug(unsettled);
 const store = openStore(setup.spec, log);
 serveStore(store, parent, (port) => serveStore(store, port));
 
