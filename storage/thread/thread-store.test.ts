@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InternalErrors } from '../../common/internal-errors.js';
@@ -65,6 +66,27 @@ describe('ThreadStore', () => {
     const refused = store.traffic({ from: T0, to: T0 + DAY, stepSeconds: 0 });
     await expect(refused).rejects.toBeInstanceOf(EmbeddedStoreError);
     await expect(refused).rejects.toMatchObject({ code: 'FLOWCAST_EMBEDDED_ARGUMENT' });
+  });
+
+  it('answers a client on another thread "not started" while it has no thread', async () => {
+    const store = threadStore(await dir());
+    const port = store.connect();
+    const worker = new Worker(
+      `const { workerData, parentPort } = require('node:worker_threads');
+       workerData.port.on('message', (m) => { parentPort.postMessage(m); workerData.port.close(); });
+       workerData.port.postMessage({ type: 'call', id: 1, method: 'exporters', args: [] });`,
+      { eval: true, workerData: { port }, transferList: [port] },
+    );
+    try {
+      const answer = await new Promise((resolve) => worker.once('message', resolve));
+      expect(answer).toMatchObject({
+        type: 'error',
+        id: 1,
+        error: { code: 'FLOWCAST_EMBEDDED_NOT_STARTED' },
+      });
+    } finally {
+      await worker.terminate();
+    }
   });
 
   it('replaces a thread that died, reports it, and answers again from the same database', async () => {

@@ -20,7 +20,7 @@ import { EmbeddedStoreError } from '../embedded/errors.js';
 import { InfluxStoreError } from '../influx/errors.js';
 import type { StoreSpec } from '../open.js';
 import { RemoteStore } from './client.js';
-import type { Connectable } from './serve-port.js';
+import { type Connectable, serveStore } from './serve-port.js';
 
 /** What the store thread is started with (its workerData). */
 export interface StoreThreadSetup {
@@ -84,8 +84,14 @@ export class ThreadStore extends RemoteStore implements Connectable {
   /** A port on which another thread calls this store (transfer it; the receiver closes it). */
   connect(): MessagePort {
     const { port1, port2 } = new MessageChannel();
-    if (this.worker === undefined) port2.close();
-    else this.worker.postMessage({ type: 'connect', port: port2 }, [port2]);
+    if (this.worker !== undefined) {
+      this.worker.postMessage({ type: 'connect', port: port2 }, [port2]);
+    } else {
+      // No thread: the client's calls are answered here, each with "not started" (a port closed
+      // before it is transferred would leave them waiting for good).
+      serveStore(this, port2);
+      port2.unref();
+    }
     return port1;
   }
 
