@@ -7,7 +7,7 @@
  * Four figures, records per CPU second (one thread does the work), each the median of several timed runs after a
  * warm-up: decode alone, rollup alone (records decoded once beforehand, ingested again and again),
  * decode + rollup, and `worker`: what a decode worker in `flowcast serve` does per batch message
- * (collector/worker/worker.ts): the batch buffer copied and queued in a `DecodeLoop` as one run,
+ * (collector/worker/worker.ts): the batch buffer copied and read into a `DecodeLoop`'s queue,
  * decoded, then rolled up and run through detection with the default configuration, the open
  * window checked every 250,000 records, a clock advanced 0.25 s per check (the service's default
  * check period and 5 s window at 1 M records/s). The replayed datagrams repeat their sequence numbers, as the ingest
@@ -33,7 +33,7 @@ import type { DecodedRecord } from '../collector/decode/flow.js';
 import { ElementRegistry } from '../collector/decode/ie/registry.js';
 import { FlowState } from '../collector/decode/state.js';
 import { Rollup } from '../collector/rollup/rollup.js';
-import { BatchRun, BatchWriter } from '../collector/worker/batch.js';
+import { BatchWriter, readBatch } from '../collector/worker/batch.js';
 import { recordStream } from './ingest/stream.js';
 
 /** Records handed to the rollup at once (the decode loop's SINK_BATCH). */
@@ -108,8 +108,8 @@ function timed(op: () => number): { median: number; min: number; max: number } {
 
 /**
  * One pass over the stream as a decode worker takes it: batch messages of DATAGRAMS_PER_MESSAGE
- * datagrams (built once, as the receiving thread's BatchWriter does), each copied and queued as one
- * run in a DecodeLoop whose sink rolls up and runs detection, then drained.
+ * datagrams (built once, as the receiving thread's BatchWriter does), each copied and read into a
+ * DecodeLoop whose sink rolls up and runs detection, then drained.
  */
 async function workerOp(
   templates: Uint8Array[],
@@ -154,7 +154,9 @@ async function workerOp(
     const before = records;
     for (const m of messages) {
       const copy = m.buffer.slice(0, m.used);
-      loop.pushRun(new BatchRun(copy, m.used));
+      readBatch(copy, m.used, (payload, address, port, receivedAt) => {
+        loop.push({ payload, address, port, receivedAt });
+      });
       loop.drain();
     }
     return records - before;

@@ -11,7 +11,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { InternalErrors } from '../../common/internal-errors.js';
 import type { Logger } from '../../common/logger.js';
 import { RateLimitedLog } from '../../common/logger.js';
-import { type DatagramRun, type ReceivedDatagram, ReceiveQueue } from '../receive/queue.js';
+import { type ReceivedDatagram, ReceiveQueue } from '../receive/queue.js';
 import type { DatagramRoute } from '../receive/service.js';
 import { datagramVersion, decodeDatagram, versionKey } from './decode.js';
 import type { DecodedRecord } from './flow.js';
@@ -116,20 +116,6 @@ export class DecodeLoop implements DatagramRoute {
     }
     this.scheduleDrain();
     return true;
-  }
-
-  /**
-   * Queues a run of datagrams (a decode worker's batch) as one entry when they all fit, else one
-   * at a time as `push` does, each admitted or dropped and counted; returns how many there were.
-   */
-  pushRun(run: DatagramRun & { readonly count: number; readonly bytes: number }): number {
-    const count = run.count;
-    if (this.queue.pushRun(run, count, run.bytes)) {
-      if (count > 0) this.scheduleDrain();
-    } else {
-      while (run.remaining > 0) this.push(run.next());
-    }
-    return count;
   }
 
   /** Counts dropped datagrams (here, or on the receiving thread) on their exporter, if it is known. */

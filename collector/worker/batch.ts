@@ -7,8 +7,6 @@
  * the address as ASCII text, then the payload.
  */
 
-import type { DatagramRun, ReceivedDatagram } from '../receive/queue.js';
-
 const HEADER = 4 + 8 + 2 + 1;
 /** Size of a batch buffer; a datagram larger than this (up to 64 KiB) gets a buffer of its own size. */
 export const BATCH_BYTES = 256 * 1024;
@@ -89,60 +87,6 @@ export function readBatch(
     at += addressLength;
     f(bytes.subarray(at, at + length), address, port, receivedAt);
     at += length;
-  }
-}
-
-/**
- * A batch's datagrams as one entry of a decode loop's queue (collector/receive/queue.ts
- * `pushRun`): the entries are counted when it is made, and each datagram is made (payload view,
- * address, port, receipt time) only when taken. The payloads are views into `buffer`, which must
- * not change while the run is queued (the worker's copy of the batch). A malformed entry (never
- * made by BatchWriter) ends the run, as it ends readBatch.
- */
-export class BatchRun implements DatagramRun {
-  readonly run = true;
-  /** Datagrams in the batch, and their payload bytes. */
-  readonly count: number;
-  readonly bytes: number;
-  remaining: number;
-  private readonly view: DataView;
-  private readonly data: Uint8Array;
-  private at = 0;
-
-  constructor(buffer: ArrayBuffer, used: number) {
-    this.view = new DataView(buffer, 0, Math.min(used, buffer.byteLength));
-    this.data = new Uint8Array(buffer, 0, this.view.byteLength);
-    const view = this.view;
-    let count = 0;
-    let bytes = 0;
-    let at = 0;
-    while (at + HEADER <= view.byteLength) {
-      const length = view.getUint32(at);
-      const end = at + HEADER + view.getUint8(at + 14) + length;
-      if (end > view.byteLength) break;
-      count++;
-      bytes += length;
-      at = end;
-    }
-    this.count = count;
-    this.bytes = bytes;
-    this.remaining = count;
-  }
-
-  next(): ReceivedDatagram {
-    const view = this.view;
-    let at = this.at;
-    const length = view.getUint32(at);
-    const receivedAt = view.getFloat64(at + 4);
-    const port = view.getUint16(at + 12);
-    const addressLength = view.getUint8(at + 14);
-    at += HEADER;
-    const address = addressAt(this.data, at, addressLength);
-    at += addressLength;
-    const payload = this.data.subarray(at, at + length);
-    this.at = at + length;
-    this.remaining--;
-    return { payload, address, port, receivedAt };
   }
 }
 
