@@ -5,9 +5,11 @@
  * at increasing rates, with bench/sender.c built here with the machine's compiler, to `flowcast
  * serve`, to nfcapd and to a bare Node.js socket, each started fresh for every rate, and prints per
  * rate and receiver: datagrams sent and whether the sender kept the rate, records decoded, loss,
- * drops, CPU per datagram and peak RSS; then each receiver's highest zero-loss rate and the ratio
- * flowcast/nfcapd, with the machine and its load average at start and end, so that a figure from a
- * busy machine is never read as one from a quiet one.
+ * drops, CPU per datagram (in all, and by thread: the receiving main thread, flowcast's decode
+ * workers, and the other threads together, where the engine collects garbage) and peak RSS; then
+ * each receiver's highest zero-loss rate and the ratio flowcast/nfcapd, with the machine and its
+ * load average at start and end, so that a figure from a busy machine is never read as one from a
+ * quiet one.
  *
  * Zero loss: every flow record sent was decoded (flowcast: `flowcast_records_decoded_total`;
  * nfcapd: the flows `nfdump -I` reads back from its file) or, for the bare socket, every datagram
@@ -29,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, describeMachine, loadAverage } from './ingest/proc.js';
+import { cpuSeconds, describeMachine, loadAverage, threadCpuPer, threadCpuSeconds } from './ingest/proc.js';
 import { topFunctions } from './ingest/profile.js';
 import {
   flowcast,
@@ -86,6 +88,8 @@ interface Row {
   readonly kept: boolean;
   readonly counts: ReceiverCounts;
   readonly cpu: number;
+  /** CPU per datagram sent by thread (µs): main, named threads (flowcast's decode workers), other. */
+  readonly threads: readonly [string, number][];
   readonly wall: number;
   readonly lost: number;
   /** flowcast's busiest functions while it received (with --profile). */
@@ -144,11 +148,17 @@ async function measure(receiver: Receiver, rate: number, sender: string, streamF
       await sleep(500); // let start-up work (compilation, first timers) settle before the CPU count
       await running.beforeSend();
       const cpuBefore = cpuSeconds(running.pid) ?? 0;
+      const threadsBefore = threadCpuSeconds(running.pid);
       if (profileDir !== undefined) process.kill(running.pid, 'SIGUSR2');
       const started = performance.now();
       const sent = await send(sender, streamFile, running.port, rate, seconds, templateIntervalMs);
       await drained(running.pid, running.ports);
       const cpu = (cpuSeconds(running.pid) ?? cpuBefore) - cpuBefore;
+      const threads = threadCpuPer(
+        threadsBefore,
+        threadCpuSeconds(running.pid),
+        Math.max(1, sent.data + sent.templates),
+      );
       const wall = (performance.now() - started) / 1000;
       const profile = profileDir === undefined ? undefined : await stopProfile(running.pid, profileDir);
       const counts = await running.finish();
@@ -163,6 +173,7 @@ async function measure(receiver: Receiver, rate: number, sender: string, streamF
         kept: keptRate(sent, seconds),
         counts,
         cpu,
+        threads,
         wall,
         lost,
         profile,
@@ -267,6 +278,8 @@ function format(r: Row): string {
   const loss = base === 0 ? 0 : (r.lost / base) * 100;
   const lag = (r.sent.maxBehind / r.rate) * 1000;
   const notes = [...r.counts.notes];
+  if (r.threads.length > 1)
+    notes.push(`µs/dgram by thread: ${r.threads.map(([name, us]) => `${name} ${us.toFixed(1)}`).join(', ')}`);
   if (r.counts.records === undefined) notes.push('counts datagrams');
   if (!r.kept)
     notes.push(`sender reached ${Math.round(r.sent.data / r.sent.seconds).toLocaleString('en')}/s`);

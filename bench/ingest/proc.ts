@@ -1,10 +1,10 @@
 /**
  * What `npm run bench:ingest` reads from /proc and the system about a receiver and the machine: CPU
- * seconds (utime + stime of every thread), peak RSS, and the description printed with the figures so
- * that a run on a quiet machine can be told from one on a busy one.
+ * seconds (utime + stime of every thread, and per thread), peak RSS, and the description printed
+ * with the figures so that a run on a quiet machine can be told from one on a busy one.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { findExecutable } from '../../test/support/tools.js';
 
@@ -32,6 +32,62 @@ export function cpuSeconds(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU seconds each thread of a process has used so far (utime + stime of /proc/<pid>/task/<tid>),
+ * by thread: `main` for the process's first thread, its own name for a thread that was given one
+ * (flowcast's decode workers: common/worker.ts `nameThread`), `other#<tid>` for the rest (the
+ * engine's helper threads, which collect garbage and compile, carry the process's name). Empty once
+ * the process is gone.
+ */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  let processName: string | undefined;
+  const threads: { tid: string; name: string; seconds: number }[] = [];
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / clockTicks();
+      if (tid === String(pid)) processName = name;
+      threads.push({ tid, name, seconds });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  for (const t of threads) {
+    const key = t.tid === String(pid) ? 'main' : t.name === processName ? `other#${t.tid}` : t.name;
+    out.set(key, (out.get(key) ?? 0) + t.seconds);
+  }
+  return out;
+}
+
+/**
+ * Per-thread CPU between two `threadCpuSeconds` readings, in µs per `units`: `main`, each named
+ * thread, and `other` (every unnamed thread together), busiest named thread first.
+ */
+export function threadCpuPer(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+  units: number,
+): [name: string, micros: number][] {
+  const sums = new Map<string, number>([['main', 0]]);
+  for (const [key, seconds] of after) {
+    const name = key.startsWith('other#') ? 'other' : key;
+    sums.set(name, (sums.get(name) ?? 0) + seconds - (before.get(key) ?? 0));
+  }
+  const per = (name: string): [string, number] => [name, ((sums.get(name) ?? 0) / units) * 1e6];
+  const named = [...sums.keys()].filter((k) => k !== 'main' && k !== 'other');
+  named.sort((a, b) => (sums.get(b) ?? 0) - (sums.get(a) ?? 0));
+  return [per('main'), ...named.map(per), ...(sums.has('other') ? [per('other')] : [])];
 }
 
 /** Peak resident set size in bytes (VmHWM), or undefined once the process is gone. */
