@@ -1,8 +1,8 @@
 /**
  * A worker thread's name and priority in the operating system (Linux; elsewhere nothing happens).
  *
- * The name shows in `top -H` and `ps -L` (15 characters at most), so an operator sees which thread
- * is busy. The priority says what gives way when the cores are busy: the receiving thread and the
+ * The name shows in `top -H`, `ps -L` and /proc/<pid>/task/<tid>/comm (15 characters at most), so an
+ * operator sees which thread is busy and bench:ingest reads each thread's CPU. The priority says what gives way when the cores are busy: the receiving thread and the
  * decode workers keep the default, the store thread and the analytics worker run "nicer", so a
  * forecast run or a database write on a loaded machine never takes the core the receiving thread
  * needs to read its sockets and answer health. On Linux a thread is a task of its own: setpriority

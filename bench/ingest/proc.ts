@@ -37,7 +37,7 @@ export function cpuSeconds(pid: number): number | undefined {
 /**
  * CPU seconds each thread of a process has used so far (utime + stime of /proc/<pid>/task/<tid>),
  * by thread: `main` for the process's first thread, its own name for a thread that was given one
- * (flowcast's decode workers: common/worker.ts `nameThread`), `other#<tid>` for the rest (the
+ * (flowcast's decode workers: common/thread.ts `settleThread`), `other#<tid>` for the rest (the
  * engine's helper threads, which collect garbage and compile, carry the process's name). Empty once
  * the process is gone.
  */

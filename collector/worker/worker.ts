@@ -14,7 +14,7 @@ import { buildDetection } from '../../cli/detection-config.js';
 import { InternalErrors, registerInternalErrorMetrics } from '../../common/internal-errors.js';
 import { createLogger } from '../../common/logger.js';
 import { installProfiler } from '../../common/profiler.js';
-import { nameThread } from '../../common/worker.js';
+import { settleThread } from '../../common/thread.js';
 import { ColumnsBuilder, transferables } from '../../storage/columns.js';
 import type { Point } from '../../storage/store.js';
 import { DecodeLoop } from '../decode/decode-loop.js';
@@ -58,7 +58,8 @@ const metrics = new Registry();
 const internalErrors = new InternalErrors(log.child({ component: 'guard' }));
 registerInternalErrorMetrics(metrics, internalErrors);
 installProfiler(`decode-${index}`, (err) => internalErrors.report('profiler', err));
-nameThread(`flowcast-dec-${index}`);
+// Named for top -H and bench:ingest's CPU by thread; the receiving thread's priority.
+settleThread(`flowcast-dec-${index}`, 0);
 
 /** Each worker holds 1/count of the exporters, so it gets that share of the table and budget. */
 const share = (n: number, min: number) => Math.max(min, Math.ceil(n / count));
