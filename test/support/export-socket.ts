@@ -68,11 +68,17 @@ export async function collectExports(
 }
 
 /**
- * Runs a program to completion; rejects with its output on a non-zero exit or after `timeoutMs`.
- * The program runs in a process group of its own, killed whole on timeout: pmacctd's plugins are
- * forked processes that would outlive a killed core.
+ * Runs a program to completion; rejects with its output on a non-zero exit (unless `finished`
+ * says the output shows the work done) or after `timeoutMs`. The program runs in a process group
+ * of its own, killed whole on timeout: pmacctd's plugins are forked processes that would outlive a
+ * killed core.
  */
-export function runToExit(executable: string, args: readonly string[], timeoutMs: number): Promise<void> {
+export function runToExit(
+  executable: string,
+  args: readonly string[],
+  timeoutMs: number,
+  finished: (output: string) => boolean = () => false,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
@@ -96,7 +102,7 @@ export function runToExit(executable: string, args: readonly string[], timeoutMs
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (code === 0) resolve();
+      if (code === 0 || (code !== null && finished(output))) resolve();
       else reject(new Error(`${executable} ${args.join(' ')} exited with ${code ?? signal}:\n${output}`));
     });
   });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   exportWithPmacct,
   PMACCT_AGGREGATE,
+  pluginFinished,
   pmacctAvailable,
   pmacctConfig,
   pmacctV5CaptureStart,
@@ -79,6 +80,31 @@ describe('pmacctConfig', () => {
 
   it('refuses paths that would break the configuration syntax', () => {
     expect(() => pmacctConfig(5, '/tmp/a\nplugins: print', 1, '/tmp/p')).toThrow(/not usable/);
+  });
+});
+
+describe('pluginFinished', () => {
+  it('takes the core exiting 1 after nfprobe shut down on request as a finished export, nothing else', () => {
+    // pmacctd 1.7.7's lines from the one CI run where the core exited 1 this way.
+    const raced = [
+      'INFO ( default_nfprobe/nfprobe ): Exporting flows to [127.0.0.1]:46127',
+      'INFO ( default_nfprobe/nfprobe ): Shutting down on user request.',
+      "WARN ( default/core ): connection lost to 'default_nfprobe-nfprobe'; closing connection.",
+      'WARN ( default/core ): no more plugins active. Shutting down.',
+    ].join('\n');
+    expect(pluginFinished(raced)).toBe(true);
+    // The plugin died without its shutdown: not finished.
+    expect(
+      pluginFinished(
+        raced
+          .split('\n')
+          .filter((l) => !l.includes('user request'))
+          .join('\n'),
+      ),
+    ).toBe(false);
+    expect(pluginFinished('ERROR ( default/core ): [/nonexistent] pcap_open_offline(): No such file')).toBe(
+      false,
+    );
   });
 });
 
