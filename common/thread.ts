@@ -6,8 +6,9 @@
  * decode workers keep the default, the store thread and the analytics worker run "nicer", so a
  * forecast run or a database write on a loaded machine never takes the core the receiving thread
  * needs to read its sockets and answer health. On Linux a thread is a task of its own: setpriority
- * on its id lowers that thread alone, and threads it starts afterwards (DuckDB's) inherit it.
- * Lowering a priority needs no privilege.
+ * on its id lowers that thread alone (threads it starts afterwards would inherit it; the libuv
+ * pool, where DuckDB's queries run, is shared and keeps the default). Lowering a priority needs
+ * no privilege; a process already running nicer than asked keeps its own (the call is refused).
  */
 import { readlinkSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';

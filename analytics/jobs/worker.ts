@@ -48,7 +48,8 @@ async function job(task: JobTask): Promise<{ result: JobResult; warnings: JobWar
   let more = 0;
   try {
     const result = await JOBS[task.name]({
-      store: new RemoteStore(task.port),
+      // A port the store thread never read (it died first) is never closed: the hello bounds the wait.
+      store: new RemoteStore(task.port, { helloTimeoutMs: 10_000 }),
       worker: runner,
       settings: task.settings,
       now: () => task.now,

@@ -4,7 +4,7 @@
  * the store thread's periodic message) carries. Used by ThreadStore on the receiving thread and by
  * the analytics worker for its reads.
  */
-import type { PointBatch } from '../columns.js';
+import { batchLength, type PointBatch } from '../columns.js';
 import type {
   ExporterInfo,
   ForecastSample,
@@ -26,25 +26,62 @@ interface Pending {
   reject(err: Error): void;
 }
 
+export interface RemoteStoreOptions {
+  /** Without an endpoint, every call fails with this until one is attached. */
+  readonly closedBy?: Error;
+  /**
+   * Points written but not yet taken by the store past which a write is refused and counted in
+   * `spoolDropped`: the messages wait outside both threads' heaps, where no heap limit bounds them.
+   */
+  readonly maxInFlightPoints?: number;
+  /** The channel is taken as dead when the store has not said hello within this (ms). */
+  readonly helloTimeoutMs?: number;
+}
+
+/** Points written and not yet taken (a store thread's queue holds 200,000 at most). */
+const MAX_IN_FLIGHT_POINTS = 400_000;
+
 export class RemoteStore implements Store {
   readonly stats: StoreStats = emptyStats();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private endpoint: Endpoint | undefined;
   private closedBy: Error | undefined;
+  /** Points written on the current channel, and those the store has reported taken. */
+  private posted = 0;
+  private taken = 0;
+  /** Writes refused because too many points were in flight. */
+  protected refused = 0;
+  private helloTimer: NodeJS.Timeout | undefined;
+  private readonly maxInFlight: number;
 
-  /** Without an endpoint every call fails with `closedBy` until one is attached. */
-  constructor(endpoint?: Endpoint, closedBy?: Error) {
+  constructor(
+    endpoint?: Endpoint,
+    private readonly options: RemoteStoreOptions = {},
+  ) {
+    this.maxInFlight = options.maxInFlightPoints ?? MAX_IN_FLIGHT_POINTS;
     if (endpoint !== undefined) this.attach(endpoint);
-    else this.closedBy = closedBy ?? new Error('the store channel is not open');
+    else this.closedBy = options.closedBy ?? new Error('the store channel is not open');
   }
 
   /** Calls go to `endpoint` from now on (a store thread that replaced one that died). */
   protected attach(endpoint: Endpoint): void {
     this.endpoint = endpoint;
     this.closedBy = undefined;
+    this.posted = 0;
+    this.taken = 0;
+    const hello = this.options.helloTimeoutMs;
+    if (hello !== undefined) {
+      // A port handed to a thread that died before reading it is dropped, never closed.
+      this.helloTimer = setTimeout(() => {
+        if (this.endpoint === endpoint) this.close(new Error(`the store did not answer within ${hello} ms`));
+      }, hello);
+      this.helloTimer.unref();
+    }
     endpoint.on('message', (m) => {
-      if (this.endpoint === endpoint) this.onMessage(m as FromStore);
+      if (this.endpoint !== endpoint) return;
+      clearTimeout(this.helloTimer);
+      this.onMessage(m as FromStore);
     });
     // A MessagePort whose other side is gone (a store thread that died or stopped).
     endpoint.on('close', () => {
@@ -54,6 +91,7 @@ export class RemoteStore implements Store {
 
   /** Fails every call in flight and every later one with `err` (the channel is gone). */
   close(err: Error): void {
+    clearTimeout(this.helloTimer);
     this.endpoint = undefined;
     this.closedBy ??= err;
     for (const p of this.pending.values()) p.reject(err);
@@ -71,7 +109,12 @@ export class RemoteStore implements Store {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      endpoint.postMessage({ type: 'call', id, method, args });
+      try {
+        endpoint.postMessage({ type: 'call', id, method, args });
+      } catch (err) {
+        this.pending.delete(id);
+        reject(err as Error);
+      }
     });
   }
 
@@ -85,7 +128,14 @@ export class RemoteStore implements Store {
     return this.call('flush', []) as Promise<void>;
   }
   write(points: PointBatch): void {
-    this.endpoint?.postMessage({ type: 'write', batch: points });
+    const n = batchLength(points);
+    if (this.endpoint === undefined || this.posted - this.taken + n > this.maxInFlight) {
+      this.refused += n;
+      this.received(this.last);
+      return;
+    }
+    this.posted += n;
+    this.endpoint.postMessage({ type: 'write', batch: points });
   }
   traffic(q: TrafficQuery): Promise<TrafficSample[]> {
     return this.call('traffic', [q]) as Promise<TrafficSample[]>;
@@ -121,8 +171,19 @@ export class RemoteStore implements Store {
     return this.call('rows', [measurement, q]) as Promise<Row[]>;
   }
 
+  /** The counters the store reported last. */
+  private last: StoreStats = emptyStats();
+
+  /** The store's counters as reported; points this side refused count as dropped. */
+  protected received(stats: StoreStats): void {
+    copyStats(stats, this.stats);
+    this.stats.spoolDropped += this.refused;
+  }
+
   private onMessage(m: FromStore): void {
-    copyStats(m.stats, this.stats);
+    this.last = m.stats;
+    this.taken = m.taken;
+    this.received(m.stats);
     if (m.type === 'stats') return;
     const p = this.pending.get(m.id);
     if (p === undefined) return;

@@ -16,7 +16,10 @@ import type { StoreThreadSetup } from './thread-store.js';
 /** How often changed counters are sent to the receiving thread (its /metrics reads them). */
 const STATS_EVERY_MS = 500;
 
-/** Below the receiving thread's priority (common/thread.ts); DuckDB's threads inherit it. */
+/**
+ * Below the receiving thread's priority (common/thread.ts). DuckDB's own work runs on the shared
+ * libuv pool and keeps the default.
+ */
 const STORE_NICE = 5;
 
 if (parentPort === null) throw new Error('storage/thread/host runs as a worker thread only');
@@ -26,9 +29,10 @@ const log = createLogger(setup.logLevel, setup.logFormat).child({ component: 'st
 const unsettled = settleThread('flowcast-store', STORE_NICE);
 if (unsettled !== undefined) log.debug(unsettled);
 const store = openStore(setup.spec, log);
-serveStore(store, parent, (port) => serveStore(store, port));
+const served = serveStore(store, parent, (port) => serveStore(store, port));
 
 const sent: StoreStats = emptyStats();
+let sentTaken = 0;
 const changed = (a: StoreStats, b: StoreStats) =>
   a.pointsWritten !== b.pointsWritten ||
   a.writeErrors !== b.writeErrors ||
@@ -36,7 +40,8 @@ const changed = (a: StoreStats, b: StoreStats) =>
   a.spoolDropped !== b.spoolDropped ||
   a.rejected !== b.rejected;
 setInterval(() => {
-  if (!changed(store.stats, sent)) return;
+  if (!changed(store.stats, sent) && served.taken === sentTaken) return;
   copyStats(store.stats, sent);
-  parent.postMessage({ type: 'stats', stats: sent });
+  sentTaken = served.taken;
+  parent.postMessage({ type: 'stats', stats: sent, taken: sentTaken });
 }, STATS_EVERY_MS).unref();

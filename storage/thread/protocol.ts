@@ -47,10 +47,24 @@ export type ToStore =
   /** Serve one more client on this port (host only). */
   | { readonly type: 'connect'; readonly port: MessagePort };
 
+/** Every answer carries the counters and `taken`: the points of this channel's writes handled so far. */
 export type FromStore =
-  | { readonly type: 'result'; readonly id: number; readonly value: unknown; readonly stats: StoreStats }
-  | { readonly type: 'error'; readonly id: number; readonly error: WireError; readonly stats: StoreStats }
-  | { readonly type: 'stats'; readonly stats: StoreStats };
+  | {
+      readonly type: 'result';
+      readonly id: number;
+      readonly value: unknown;
+      readonly stats: StoreStats;
+      readonly taken: number;
+    }
+  | {
+      readonly type: 'error';
+      readonly id: number;
+      readonly error: WireError;
+      readonly stats: StoreStats;
+      readonly taken: number;
+    }
+  /** Sent unasked: first when the channel is served (the client knows it is), then as counters change. */
+  | { readonly type: 'stats'; readonly stats: StoreStats; readonly taken: number };
 
 /** Either side of a channel: a Worker, its parentPort, or a MessagePort. */
 export interface Endpoint {

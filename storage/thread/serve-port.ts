@@ -5,17 +5,33 @@
  * is ignored.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { batchLength } from '../columns.js';
 import type { Store } from '../store.js';
 import { type Endpoint, type FromStore, isMethod, type ToStore, toWire } from './protocol.js';
 
-/** Answers `endpoint`'s calls and takes its writes; `connect` messages go to `onConnect`. */
-export function serveStore(store: Store, endpoint: Endpoint, onConnect?: (port: MessagePort) => void): void {
+/** What a served channel reports: the points of its writes handed to the store so far. */
+export interface Served {
+  readonly taken: number;
+}
+
+/**
+ * Answers `endpoint`'s calls and takes its writes; `connect` messages go to `onConnect`. Says hello
+ * at once (a `stats` message), so a client can tell a channel that is served from one that is not.
+ */
+export function serveStore(
+  store: Store,
+  endpoint: Endpoint,
+  onConnect?: (port: MessagePort) => void,
+): Served {
+  const served = { taken: 0 };
   const reply = (m: FromStore) => endpoint.postMessage(m);
+  reply({ type: 'stats', stats: store.stats, taken: 0 });
   endpoint.on('message', (value) => {
     if (value === null || typeof value !== 'object') return;
     const m = value as ToStore;
     if (m.type === 'write') {
       store.write(m.batch);
+      served.taken += batchLength(m.batch);
       return;
     }
     if (m.type === 'connect') {
@@ -32,10 +48,12 @@ export function serveStore(store: Store, endpoint: Endpoint, onConnect?: (port: 
       result = Promise.reject(err);
     }
     result.then(
-      (value) => reply({ type: 'result', id, value, stats: store.stats }),
-      (err: unknown) => reply({ type: 'error', id, error: toWire(err), stats: store.stats }),
+      (value) => reply({ type: 'result', id, value, stats: store.stats, taken: served.taken }),
+      (err: unknown) =>
+        reply({ type: 'error', id, error: toWire(err), stats: store.stats, taken: served.taken }),
     );
   });
+  return served;
 }
 
 /** A store that can hand out a port of its own to a client on another thread (ThreadStore). */

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InternalErrors } from '../../common/internal-errors.js';
@@ -73,7 +73,11 @@ describe('ThreadStore', () => {
     const port = store.connect();
     const worker = new Worker(
       `const { workerData, parentPort } = require('node:worker_threads');
-       workerData.port.on('message', (m) => { parentPort.postMessage(m); workerData.port.close(); });
+       workerData.port.on('message', (m) => {
+         if (m.type === 'stats') return; // the hello
+         parentPort.postMessage(m);
+         workerData.port.close();
+       });
        workerData.port.postMessage({ type: 'call', id: 1, method: 'exporters', args: [] });`,
       { eval: true, workerData: { port }, transferList: [port] },
     );
@@ -92,24 +96,48 @@ describe('ThreadStore', () => {
   it('replaces a thread that died, reports it, and answers again from the same database', async () => {
     const internalErrors = new InternalErrors(log);
     // A heap too small for the batch below: the thread dies of it, as a bug could make it die.
-    const store = threadStore(await dir(), { internalErrors, restartDelayMs: 50, heapLimitMb: 48 });
+    // The restart is a minute away: the write that comes first must start the new thread itself.
+    const store = threadStore(await dir(), {
+      internalErrors,
+      restartDelayMs: 60_000,
+      heapLimitMb: 48,
+      maxInFlightPoints: 2_000_000,
+    });
     stores.push(store);
     await store.start();
     store.write([traffic(T0, 7)]);
     await store.flush();
+    expect(store.stats.pointsWritten).toBe(1);
     const huge = Array.from({ length: 1_500_000 }, (_, i) => traffic(T0 + i * 60_000, i));
     store.write(huge);
     await expect
       .poll(() => internalErrors.counts.get('store') ?? 0, { timeout: 30_000, interval: 50 })
       .toBe(1);
+    store.write([traffic(T0 + 60_000, 8)]);
     await expect
-      .poll(() => store.rows('traffic', { from: T0, to: T0 + 1 }).catch(() => []), {
+      .poll(() => store.rows('traffic', { from: T0, to: T0 + 60_001 }).catch(() => []), {
         timeout: 30_000,
         interval: 100,
       })
-      .toEqual([expect.objectContaining({ time: T0, bytes: 7 })]);
+      .toEqual([
+        expect.objectContaining({ time: T0, bytes: 7 }),
+        expect.objectContaining({ time: T0 + 60_000, bytes: 8 }),
+      ]);
     expect(store.restarts).toBe(1);
+    // The counters go on from the dead thread's: /metrics counters never go back.
+    expect(store.stats.pointsWritten).toBeGreaterThanOrEqual(2);
   }, 90_000);
+
+  it('drops and counts writes past its bound of points in flight, and gives up on a silent channel', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const remote = new RemoteStore(port1, { maxInFlightPoints: 3, helloTimeoutMs: 200 });
+    remote.write([traffic(T0, 1), traffic(T0 + 1, 2)]);
+    remote.write([traffic(T0 + 2, 3), traffic(T0 + 3, 4)]);
+    expect(remote.stats.spoolDropped).toBe(2);
+    // Nobody serves port2: no hello, so the call fails instead of waiting for good.
+    await expect(remote.exporters()).rejects.toThrow(/did not answer within 200 ms/);
+    port2.close();
+  });
 
   it('serves a store of this thread through a port to a client on another', async () => {
     const store = new EmbeddedStore({ dataDir: await dir(), log, retentionDays: KEEP });

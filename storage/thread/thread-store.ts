@@ -19,7 +19,9 @@ import type { PointBatch } from '../columns.js';
 import { EmbeddedStoreError } from '../embedded/errors.js';
 import { InfluxStoreError } from '../influx/errors.js';
 import type { StoreSpec } from '../open.js';
+import type { StoreStats } from '../store.js';
 import { RemoteStore } from './client.js';
+import { emptyStats } from './protocol.js';
 import { type Connectable, serveStore } from './serve-port.js';
 
 /** What the store thread is started with (its workerData). */
@@ -36,6 +38,8 @@ export interface ThreadStoreOptions extends StoreThreadSetup {
   readonly internalErrors?: InternalErrors;
   /** The thread's JavaScript heap limit: past it the thread dies and is replaced, not the process. */
   readonly heapLimitMb?: number;
+  /** Points written and not yet taken by the thread past which writes are dropped (client.ts). */
+  readonly maxInFlightPoints?: number;
   /** Wait before a thread that died is replaced. */
   readonly restartDelayMs?: number;
 }
@@ -48,7 +52,10 @@ export class ThreadStore extends RemoteStore implements Connectable {
   restarts = 0;
 
   constructor(private readonly o: ThreadStoreOptions) {
-    super(undefined, notStarted(o.spec.kind));
+    super(undefined, {
+      closedBy: notStarted(o.spec.kind),
+      ...(o.maxInFlightPoints !== undefined && { maxInFlightPoints: o.maxInFlightPoints }),
+    });
   }
 
   /** Which store runs on the thread. */
@@ -57,8 +64,8 @@ export class ThreadStore extends RemoteStore implements Connectable {
   }
 
   override async start(): Promise<void> {
-    this.running = true;
     this.ensure();
+    this.running = true;
     await super.start();
   }
 
@@ -95,9 +102,14 @@ export class ThreadStore extends RemoteStore implements Connectable {
     return port1;
   }
 
-  /** A thread, started now if there is none (writes before `start()` wait in it). */
+  /**
+   * A thread, started now if there is none: writes before `start()` wait in it, and while the
+   * service runs, a thread that replaces one that died opens the store at once (whether a write or
+   * the restart timer came first).
+   */
   private ensure(): void {
     if (this.worker !== undefined) return;
+    clearTimeout(this.restartTimer);
     const setup: StoreThreadSetup = {
       spec: this.o.spec,
       logLevel: this.o.logLevel,
@@ -121,6 +133,7 @@ export class ThreadStore extends RemoteStore implements Connectable {
       if (this.worker !== worker) return;
       this.worker = undefined;
       this.close(notStarted(this.o.spec.kind));
+      this.base = { ...this.stats, spoolPoints: 0, spoolDropped: this.stats.spoolDropped - this.refused };
       if (!this.running) return;
       const err = new Error(`store thread exited with code ${code}; points queued in it are lost`);
       if (this.o.internalErrors !== undefined) this.o.internalErrors.report('store', err);
@@ -130,16 +143,27 @@ export class ThreadStore extends RemoteStore implements Connectable {
     });
     this.worker = worker;
     this.attach(worker);
-  }
-
-  private restart(): void {
-    if (!this.running || this.worker !== undefined) return;
+    if (!this.running) return;
     this.restarts++;
-    this.ensure();
     super.start().then(
       () => this.o.log.warn({ restarts: this.restarts }, 'store thread restarted'),
       (err: unknown) => this.o.log.error({ err }, 'store thread could not open the store again'),
     );
+  }
+
+  /** Counters of the threads before this one: a new thread's start again from 0. */
+  private base = emptyStats();
+
+  protected override received(stats: StoreStats): void {
+    super.received(stats);
+    this.stats.pointsWritten += this.base.pointsWritten;
+    this.stats.writeErrors += this.base.writeErrors;
+    this.stats.spoolDropped += this.base.spoolDropped;
+    this.stats.rejected += this.base.rejected;
+  }
+
+  private restart(): void {
+    if (this.running) this.ensure();
   }
 }
 
