@@ -19,7 +19,15 @@ import type {
   TrafficQuery,
   TrafficSample,
 } from '../store.js';
-import { copyStats, type Endpoint, emptyStats, type FromStore, fromWire, type Method } from './protocol.js';
+import {
+  addCounters,
+  copyStats,
+  type Endpoint,
+  emptyStats,
+  type FromStore,
+  fromWire,
+  type Method,
+} from './protocol.js';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -50,8 +58,13 @@ export class RemoteStore implements Store {
   /** Points written on the current channel, and those the store has reported taken. */
   private posted = 0;
   private taken = 0;
-  /** Writes refused because too many points were in flight. */
-  protected refused = 0;
+  /** The counters the store reported last. */
+  private last: StoreStats = emptyStats();
+  /**
+   * Added to what the store reports: the points refused here, and (ThreadStore) the counters of
+   * threads before this one.
+   */
+  private readonly offset: StoreStats = emptyStats();
   private helloTimer: NodeJS.Timeout | undefined;
   private readonly maxInFlight: number;
 
@@ -130,8 +143,8 @@ export class RemoteStore implements Store {
   write(points: PointBatch): void {
     const n = batchLength(points);
     if (this.endpoint === undefined || this.posted - this.taken + n > this.maxInFlight) {
-      this.refused += n;
-      this.received(this.last);
+      this.offset.spoolDropped += n;
+      this.show();
       return;
     }
     this.posted += n;
@@ -171,19 +184,25 @@ export class RemoteStore implements Store {
     return this.call('rows', [measurement, q]) as Promise<Row[]>;
   }
 
-  /** The counters the store reported last. */
-  private last: StoreStats = emptyStats();
+  /**
+   * The store behind this channel is gone for good (a thread that died): its counters are kept,
+   * and a new one's are counted on from them.
+   */
+  protected carryOver(): void {
+    addCounters(this.last, this.offset);
+    this.last = emptyStats();
+    this.show();
+  }
 
-  /** The store's counters as reported; points this side refused count as dropped. */
-  protected received(stats: StoreStats): void {
-    copyStats(stats, this.stats);
-    this.stats.spoolDropped += this.refused;
+  private show(): void {
+    copyStats(this.last, this.stats);
+    addCounters(this.offset, this.stats);
   }
 
   private onMessage(m: FromStore): void {
     this.last = m.stats;
     this.taken = m.taken;
-    this.received(m.stats);
+    this.show();
     if (m.type === 'stats') return;
     const p = this.pending.get(m.id);
     if (p === undefined) return;

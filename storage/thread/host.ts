@@ -9,7 +9,7 @@ import { createLogger } from '../../common/logger.js';
 import { settleThread } from '../../common/thread.js';
 import { openStore } from '../open.js';
 import type { StoreStats } from '../store.js';
-import { copyStats, emptyStats } from './protocol.js';
+import { copyStats, emptyStats, sameStats } from './protocol.js';
 import { serveStore } from './serve-port.js';
 import type { StoreThreadSetup } from './thread-store.js';
 
@@ -33,14 +33,8 @@ const served = serveStore(store, parent, (port) => serveStore(store, port));
 
 const sent: StoreStats = emptyStats();
 let sentTaken = 0;
-const changed = (a: StoreStats, b: StoreStats) =>
-  a.pointsWritten !== b.pointsWritten ||
-  a.writeErrors !== b.writeErrors ||
-  a.spoolPoints !== b.spoolPoints ||
-  a.spoolDropped !== b.spoolDropped ||
-  a.rejected !== b.rejected;
 setInterval(() => {
-  if (!changed(store.stats, sent) && served.taken === sentTaken) return;
+  if (sameStats(store.stats, sent) && served.taken === sentTaken) return;
   copyStats(store.stats, sent);
   sentTaken = served.taken;
   parent.postMessage({ type: 'stats', stats: sent, taken: sentTaken });

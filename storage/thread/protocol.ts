@@ -95,6 +95,24 @@ export function copyStats(from: StoreStats, to: StoreStats): void {
   to.rejected = from.rejected;
 }
 
+/** Adds `from`'s counters to `to`'s (`spoolPoints`, a level, not a count, is left as it is). */
+export function addCounters(from: StoreStats, to: StoreStats): void {
+  to.pointsWritten += from.pointsWritten;
+  to.writeErrors += from.writeErrors;
+  to.spoolDropped += from.spoolDropped;
+  to.rejected += from.rejected;
+}
+
+export function sameStats(a: StoreStats, b: StoreStats): boolean {
+  return (
+    a.pointsWritten === b.pointsWritten &&
+    a.writeErrors === b.writeErrors &&
+    a.spoolPoints === b.spoolPoints &&
+    a.spoolDropped === b.spoolDropped &&
+    a.rejected === b.rejected
+  );
+}
+
 export function emptyStats(): StoreStats {
   return { pointsWritten: 0, writeErrors: 0, spoolPoints: 0, spoolDropped: 0, rejected: 0 };
 }

@@ -19,9 +19,7 @@ import type { PointBatch } from '../columns.js';
 import { EmbeddedStoreError } from '../embedded/errors.js';
 import { InfluxStoreError } from '../influx/errors.js';
 import type { StoreSpec } from '../open.js';
-import type { StoreStats } from '../store.js';
 import { RemoteStore } from './client.js';
-import { emptyStats } from './protocol.js';
 import { type Connectable, serveStore } from './serve-port.js';
 
 /** What the store thread is started with (its workerData). */
@@ -133,12 +131,14 @@ export class ThreadStore extends RemoteStore implements Connectable {
       if (this.worker !== worker) return;
       this.worker = undefined;
       this.close(notStarted(this.o.spec.kind));
-      this.base = { ...this.stats, spoolPoints: 0, spoolDropped: this.stats.spoolDropped - this.refused };
+      this.carryOver();
       if (!this.running) return;
       const err = new Error(`store thread exited with code ${code}; points queued in it are lost`);
       if (this.o.internalErrors !== undefined) this.o.internalErrors.report('store', err);
       else this.o.log.error({ err }, 'store thread died');
-      this.restartTimer = setTimeout(() => this.restart(), this.o.restartDelayMs ?? 1000);
+      this.restartTimer = setTimeout(() => {
+        if (this.running) this.ensure();
+      }, this.o.restartDelayMs ?? 1000);
       this.restartTimer.unref();
     });
     this.worker = worker;
@@ -149,21 +149,6 @@ export class ThreadStore extends RemoteStore implements Connectable {
       () => this.o.log.warn({ restarts: this.restarts }, 'store thread restarted'),
       (err: unknown) => this.o.log.error({ err }, 'store thread could not open the store again'),
     );
-  }
-
-  /** Counters of the threads before this one: a new thread's start again from 0. */
-  private base = emptyStats();
-
-  protected override received(stats: StoreStats): void {
-    super.received(stats);
-    this.stats.pointsWritten += this.base.pointsWritten;
-    this.stats.writeErrors += this.base.writeErrors;
-    this.stats.spoolDropped += this.base.spoolDropped;
-    this.stats.rejected += this.base.rejected;
-  }
-
-  private restart(): void {
-    if (this.running) this.ensure();
   }
 }
 
