@@ -12,15 +12,8 @@ import type { Point, Store } from '../../storage/store.js';
 import type { CapacityRule } from '../capacity/speed.js';
 import { capacityResolver } from '../capacity/speed.js';
 import { loadSeries } from './series.js';
-import type {
-  AnomalyEvent,
-  AnomalyTask,
-  CapacityOutput,
-  CapacityTask,
-  ForecastOutput,
-  ForecastTask,
-  ModelName,
-} from './tasks.js';
+import type { ModelName } from './tasks.js';
+import type { AnalyticsWorker } from './worker-client.js';
 
 const DAY_MS = 86_400_000;
 
@@ -108,12 +101,11 @@ export interface JobResult {
   readonly detail: string;
 }
 
-/** What runs a job's computing tasks (tasks.ts): in the analytics worker, the worker itself. */
-export interface TaskRunner {
-  run(task: ForecastTask): Promise<ForecastOutput[]>;
-  run(task: CapacityTask): Promise<CapacityOutput[]>;
-  run(task: AnomalyTask): Promise<AnomalyEvent[]>;
-}
+/**
+ * What runs a job's computing tasks (tasks.ts): the analytics worker's `run`, or in the worker
+ * itself the same signatures on `runTask`.
+ */
+export type TaskRunner = Pick<AnalyticsWorker, 'run'>;
 
 export interface JobContext {
   readonly store: Store;
@@ -121,8 +113,6 @@ export interface JobContext {
   readonly settings: JobSettings;
   readonly now: () => number;
   readonly warn: (obj: Record<string, unknown>, msg: string) => void;
-  /** Aborted when the service stops: the job ends at its next read. */
-  readonly signal?: AbortSignal;
 }
 
 export async function forecastJob(ctx: JobContext): Promise<JobResult> {
@@ -134,7 +124,6 @@ export async function forecastJob(ctx: JobContext): Promise<JobResult> {
     stepSeconds: s.stepSeconds,
     maxSeries: s.maxSeries,
     totals: true,
-    ...(ctx.signal !== undefined && { signal: ctx.signal }),
   });
   const models = new Map<string, number>();
   let failed = 0;
@@ -201,7 +190,6 @@ export async function capacityJob(ctx: JobContext): Promise<JobResult> {
     stepSeconds: s.stepSeconds,
     maxSeries: s.maxSeries,
     totals: false,
-    ...(ctx.signal !== undefined && { signal: ctx.signal }),
   });
   const items = [];
   const notes = new Map<string, string>();
@@ -279,7 +267,6 @@ export async function anomalyJob(ctx: JobContext): Promise<JobResult> {
     stepSeconds: s.anomalyStepSeconds,
     maxSeries: s.maxSeries,
     totals: true,
-    ...(ctx.signal !== undefined && { signal: ctx.signal }),
   });
   const inputs = [];
   for (const x of series) {

@@ -46,7 +46,7 @@ export class AnalyticsScheduler implements JobControl {
   private readonly worker: AnalyticsWorker;
   private readonly status = new Map<JobName, MutableStatus>();
   private readonly tasks = new Map<JobName, ScheduledTask>();
-  /** Aborted by stop(): a running job ends at its next read instead of holding the stop. */
+  /** Aborted by stop(): no run starts after it (a running one ends when stop() terminates the worker). */
   private readonly stopping = new AbortController();
   private readonly runs?: Counter<'job' | 'result'>;
   private readonly duration?: Histogram<'job'>;
