@@ -114,107 +114,117 @@ describe('SpaceSaving', () => {
     expect(ss.total).toBe(5);
   });
 
-  it('rejects a capacity below 1', () => {
+  it('rejects a capacity below 1 and a filter size out of range', () => {
     expect(() => new SpaceSaving(0)).toThrow(RangeError);
+    expect(() => new SpaceSaving(4, -1)).toThrow(RangeError);
+    expect(() => new SpaceSaving(4, 1.5)).toThrow(RangeError);
+    expect(() => new SpaceSaving(4, 2 ** 25)).toThrow(RangeError);
   });
 
-  it('keeps the N/k guarantee on a skewed weighted stream', () => {
-    const k = 50;
-    const ss = new SpaceSaving(k);
-    const exact = new Map<string, number>();
-    const random = prng(20050105);
-    // Zipf-like: key ⌊1/u^1.3⌋ over 20 000 distinct keys, weights 40..1500 like packet sizes.
-    for (let i = 0; i < 200_000; i++) {
-      const key = `10.0.${Math.min(20_000, Math.floor(1 / random() ** 1.3))}`;
-      const weight = 40 + Math.floor(random() * 1460);
-      ss.add(key, weight, 1);
-      exact.set(key, (exact.get(key) ?? 0) + weight);
-    }
-    const n = ss.total;
-    const bound = n / k;
-    expect(exact.size).toBeGreaterThan(1000);
-    expect(ss.size).toBe(k);
-    expect(ss.minCount).toBeLessThanOrEqual(bound);
-
-    let heavy = 0;
-    for (const [key, trueCount] of exact) {
-      const h = ss.get(key);
-      if (trueCount > bound) {
-        heavy++;
-        expect(h, `key ${key} (${trueCount} > N/k) must be monitored`).toBeDefined();
-      }
-      if (h === undefined) {
-        expect(trueCount).toBeLessThanOrEqual(ss.minCount);
-        continue;
-      }
-      expect(h.count).toBeGreaterThanOrEqual(trueCount);
-      expect(h.count - h.error).toBeLessThanOrEqual(trueCount);
-      expect(h.error).toBeLessThanOrEqual(ss.minCount);
-    }
-    expect(heavy).toBeGreaterThan(3);
-
-    // The top 5 of the summary are the true top 5 on this stream.
-    const trueTop = [...exact].sort((a, b) => b[1] - a[1]).slice(0, 5);
-    expect(ss.top(5).map((h) => h.key)).toEqual(trueTop.map(([key]) => key));
-  });
-
-  it('keeps its guarantees through heavy eviction with tied counters, words and numbers, and after clear', () => {
-    // Integer weights from few values: many counters tie, so no particular eviction order is
-    // assumed; every guarantee of the header is checked against exact sums instead.
-    const k = 13;
-    const ss = new SpaceSaving(k);
-    const random = prng(1305);
-    for (const round of [0, 1]) {
+  // Plain, and filtered with the rollup's 6 cells a counter: the header's guarantees hold for both.
+  it.each([0, 6])(
+    'keeps the N/k guarantee on a skewed weighted stream (%i filter cells a counter)',
+    (cells) => {
+      const k = 50;
+      const ss = new SpaceSaving(k, cells * k);
       const exact = new Map<string, number>();
-      for (let i = 0; i < 30_000; i++) {
-        const n = Math.floor(random() ** 2 * (round === 0 ? 400 : 40));
-        // Heavier in the second window, so that its counters outgrow the first window's.
-        const weight = (1 + Math.floor(random() * 4)) * (round === 0 ? 1 : 1000);
-        // 2001:db8:1:1:8000:1:0:<n + 1>, its third word negative as a signed 32-bit integer.
-        if (n % 3 === 0) ss.addWords(0x2001_0db8, 0x0001_0001, 0x8000_0001 | 0, n + 1, weight, 1);
-        else ss.addNumber(0x0a00_0000 + n, weight, 1);
-        const key = n % 3 === 0 ? `w${n}` : `n${n}`;
+      const random = prng(20050105);
+      // Zipf-like: key ⌊1/u^1.3⌋ over 20 000 distinct keys, weights 40..1500 like packet sizes.
+      for (let i = 0; i < 200_000; i++) {
+        const key = `10.0.${Math.min(20_000, Math.floor(1 / random() ** 1.3))}`;
+        const weight = 40 + Math.floor(random() * 1460);
+        ss.add(key, weight, 1);
         exact.set(key, (exact.get(key) ?? 0) + weight);
       }
-      const total = [...exact.values()].reduce((a, b) => a + b, 0);
-      expect(ss.total).toBe(total);
-      const top = ss.top(k);
-      expect(top).toHaveLength(Math.min(k, exact.size));
-      const counts = top.map((h) => h.count);
-      // minCount is the smallest counter, at most N/k once all k are in use.
-      expect(ss.minCount).toBe(Math.min(...counts));
-      expect(ss.minCount).toBeLessThanOrEqual(total / k);
-      const keyOf = (h: { key: string | number }) =>
-        typeof h.key === 'number'
-          ? `n${h.key - 0x0a00_0000}`
-          : `w${Number.parseInt(h.key.replace('2001:db8:1:1:8000:1:0:', ''), 16) - 1}`;
-      const monitored = new Set(top.map(keyOf));
-      for (const h of top) {
-        const truth = exact.get(keyOf(h))!;
-        expect(h.count).toBeGreaterThanOrEqual(truth);
-        expect(h.count - h.error).toBeLessThanOrEqual(truth);
+      const n = ss.total;
+      const bound = n / k;
+      expect(exact.size).toBeGreaterThan(1000);
+      expect(ss.size).toBe(k);
+      expect(ss.minCount).toBeLessThanOrEqual(bound);
+
+      let heavy = 0;
+      for (const [key, trueCount] of exact) {
+        const h = ss.get(key);
+        if (trueCount > bound) {
+          heavy++;
+          expect(h, `key ${key} (${trueCount} > N/k) must be monitored`).toBeDefined();
+        }
+        if (h === undefined) {
+          expect(trueCount).toBeLessThanOrEqual(ss.minCount);
+          continue;
+        }
+        expect(h.count).toBeGreaterThanOrEqual(trueCount);
+        expect(h.count - h.error).toBeLessThanOrEqual(trueCount);
         expect(h.error).toBeLessThanOrEqual(ss.minCount);
       }
-      for (const [key, truth] of exact) {
-        if (truth > total / k) expect(monitored.has(key), `${key}: ${truth} > N/k`).toBe(true);
-        if (!monitored.has(key)) expect(truth).toBeLessThanOrEqual(ss.minCount);
+      expect(heavy).toBeGreaterThan(3);
+
+      // The top 5 of the summary are the true top 5 on this stream.
+      const trueTop = [...exact].sort((a, b) => b[1] - a[1]).slice(0, 5);
+      expect(ss.top(5).map((h) => h.key)).toEqual(trueTop.map(([key]) => key));
+    },
+  );
+
+  it.each([0, 1, 6])(
+    'keeps its guarantees through heavy eviction with tied counters, words and numbers, and after clear (%i filter cells a counter)',
+    (cells) => {
+      // Integer weights from few values: many counters tie, so no particular eviction order is
+      // assumed; every guarantee of the header is checked against exact sums instead.
+      const k = 13;
+      const ss = new SpaceSaving(k, cells * k);
+      const random = prng(1305);
+      for (const round of [0, 1]) {
+        const exact = new Map<string, number>();
+        for (let i = 0; i < 30_000; i++) {
+          const n = Math.floor(random() ** 2 * (round === 0 ? 400 : 40));
+          // Heavier in the second window, so that its counters outgrow the first window's.
+          const weight = (1 + Math.floor(random() * 4)) * (round === 0 ? 1 : 1000);
+          // 2001:db8:1:1:8000:1:0:<n + 1>, its third word negative as a signed 32-bit integer.
+          if (n % 3 === 0) ss.addWords(0x2001_0db8, 0x0001_0001, 0x8000_0001 | 0, n + 1, weight, 1);
+          else ss.addNumber(0x0a00_0000 + n, weight, 1);
+          const key = n % 3 === 0 ? `w${n}` : `n${n}`;
+          exact.set(key, (exact.get(key) ?? 0) + weight);
+        }
+        const total = [...exact.values()].reduce((a, b) => a + b, 0);
+        expect(ss.total).toBe(total);
+        const top = ss.top(k);
+        expect(top).toHaveLength(Math.min(k, exact.size));
+        const counts = top.map((h) => h.count);
+        // minCount is the smallest counter, at most N/k once all k are in use.
+        expect(ss.minCount).toBe(Math.min(...counts));
+        expect(ss.minCount).toBeLessThanOrEqual(total / k);
+        const keyOf = (h: { key: string | number }) =>
+          typeof h.key === 'number'
+            ? `n${h.key - 0x0a00_0000}`
+            : `w${Number.parseInt(h.key.replace('2001:db8:1:1:8000:1:0:', ''), 16) - 1}`;
+        const monitored = new Set(top.map(keyOf));
+        for (const h of top) {
+          const truth = exact.get(keyOf(h))!;
+          expect(h.count).toBeGreaterThanOrEqual(truth);
+          expect(h.count - h.error).toBeLessThanOrEqual(truth);
+          expect(h.error).toBeLessThanOrEqual(ss.minCount);
+        }
+        for (const [key, truth] of exact) {
+          if (truth > total / k) expect(monitored.has(key), `${key}: ${truth} > N/k`).toBe(true);
+          if (!monitored.has(key)) expect(truth).toBeLessThanOrEqual(ss.minCount);
+        }
+        // Ranked by the guaranteed part, decreasing.
+        for (let r = 1; r < top.length; r++)
+          expect(top[r - 1]!.count - top[r - 1]!.error).toBeGreaterThanOrEqual(top[r]!.count - top[r]!.error);
+        // A new window: everything forgotten, then exact again while the keys fit.
+        ss.clear();
+        expect([ss.size, ss.total, ss.minCount]).toEqual([0, 0, 0]);
+        ss.addNumber(1, 5);
+        ss.addNumber(2, 3);
+        ss.addNumber(1, 1);
+        expect(ss.top(3).map((h) => [h.key, h.count, h.error])).toEqual([
+          [1, 6, 0],
+          [2, 3, 0],
+        ]);
+        ss.clear();
       }
-      // Ranked by the guaranteed part, decreasing.
-      for (let r = 1; r < top.length; r++)
-        expect(top[r - 1]!.count - top[r - 1]!.error).toBeGreaterThanOrEqual(top[r]!.count - top[r]!.error);
-      // A new window: everything forgotten, then exact again while the keys fit.
-      ss.clear();
-      expect([ss.size, ss.total, ss.minCount]).toEqual([0, 0, 0]);
-      ss.addNumber(1, 5);
-      ss.addNumber(2, 3);
-      ss.addNumber(1, 1);
-      expect(ss.top(3).map((h) => [h.key, h.count, h.error])).toEqual([
-        [1, 6, 0],
-        [2, 3, 0],
-      ]);
-      ss.clear();
-    }
-  });
+    },
+  );
 
   it('starts a new window whole after clear, whatever the old one held', () => {
     const ss = new SpaceSaving(4);
@@ -273,5 +283,73 @@ describe('SpaceSaving', () => {
         .sort(byKey),
     ).toEqual(naive.sort(byKey));
     expect(ss.get('absent')).toBeUndefined();
+  });
+  it('matches a naive Filtered Space-Saving step by step (one cell, so the cell of every key is known)', () => {
+    // Homem and Carvalho's algorithm written out plainly: once the k counters are in use, a new
+    // key's weight goes to the cell unless cell + weight reaches the smallest counter; then the key
+    // takes that counter with the cell as its error, and the evicted count goes to the cell.
+    const k = 5;
+    const ss = new SpaceSaving(k, 1);
+    const naive: { key: number; count: number; error: number }[] = [];
+    let cell = 0;
+    let total = 0;
+    let filteredUpdates = 0;
+    const random = prng(2010);
+    for (let i = 0; i < 20_000; i++) {
+      // A few heavy keys among many light ones; fractional weights, so no two counters tie.
+      const key = random() < 0.5 ? Math.floor(random() * 8) : 100 + Math.floor(random() * 5000);
+      const weight = (key < 8 ? 20 : 1) * (1 + random());
+      ss.addNumber(key, weight);
+      total += weight;
+      const hit = naive.find((e) => e.key === key);
+      if (hit !== undefined) hit.count += weight;
+      else if (naive.length < k) naive.push({ key, count: weight, error: 0 });
+      else {
+        const min = naive.reduce((a, b) => (b.count < a.count ? b : a));
+        if (cell + weight < min.count) {
+          cell += weight;
+          filteredUpdates++;
+        } else {
+          const inherited = cell;
+          cell = Math.max(cell, min.count);
+          Object.assign(min, { key, error: inherited, count: inherited + weight });
+        }
+      }
+      if (i % 1000 === 999) {
+        for (const e of naive) expect(ss.get(e.key)).toMatchObject({ count: e.count, error: e.error });
+      }
+    }
+    // The filter did its work: most light keys never took a counter.
+    expect(filteredUpdates).toBeGreaterThan(5000);
+    expect(ss.total).toBeCloseTo(total, 6);
+    expect(
+      ss
+        .top(k)
+        .map(({ key, count, error }) => ({ key, count, error }))
+        .sort((a, b) => Number(a.key) - Number(b.key)),
+    ).toEqual(naive.sort((a, b) => a.key - b.key));
+    // The eight heavy keys carry about 20 times the weight of the rest: the top five are among them.
+    for (const h of ss.top(k)) expect(h.key).toBeLessThan(8);
+  });
+
+  it('admits freely while counters are free, and forgets its cells on clear', () => {
+    const ss = new SpaceSaving(2, 1);
+    ss.addNumber(1, 10);
+    ss.addNumber(2, 3);
+    // Full: 3 weighs 1, below the smallest counter (3): filtered, counted in the total only.
+    ss.addNumber(3, 1);
+    expect(ss.get(3)).toBeUndefined();
+    expect([ss.total, ss.minCount]).toEqual([14, 3]);
+    // 4 brings the cell (1) to 1 + 2 = 3, the smallest counter: it takes 2's counter, error 1.
+    ss.addNumber(4, 2, 1);
+    expect(ss.get(2)).toBeUndefined();
+    expect(ss.get(4)).toEqual({ key: 4, count: 3, error: 1, secondary: 1 });
+    ss.clear();
+    // A new window starts with empty cells: exact while the keys fit, then 7's cell starts at 0.
+    ss.addNumber(5, 4);
+    ss.addNumber(6, 6);
+    ss.addNumber(7, 4);
+    expect(ss.get(7)).toEqual({ key: 7, count: 4, error: 0, secondary: 0 });
+    expect(ss.top(2).map((h) => h.key)).toEqual([6, 7]);
   });
 });
