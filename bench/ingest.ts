@@ -1,6 +1,6 @@
 /**
  * `npm run bench:ingest -- [--rates 5000,10000,...] [--seconds 3] [--flows 3000]
- * [--receivers flowcast,nfcapd,node] [--template-interval 1000] [--profile]`: the ingest benchmark of the
+ * [--receivers flowcast,nfcapd,node] [--template-interval 1000] [--profile] [--job forecast]`: the ingest benchmark of the
  * throughput issue. Replays softflowd's IPFIX stream (about 30 records per datagram) over loopback
  * at increasing rates, with bench/sender.c built here with the machine's compiler, to `flowcast
  * serve`, to nfcapd and to a bare Node.js socket, each started fresh for every rate, and prints per
@@ -19,6 +19,10 @@
  * The recording's flows carry their capture times (2024), so flowcast's rollup adds them to its
  * current window and counts them late: the same work per record as timely flows.
  *
+ * `--job NAME` starts flowcast's store with 14 days of history for 120 series and runs that
+ * analytics job (forecast, capacity, anomaly) from just before the stream starts: the loss is then
+ * the loss while a job fits, and a note says when the job ran, measured from the send's start.
+ *
  * `--profile` starts flowcast with FLOWCAST_CPU_PROFILE_DIR (common/profiler.ts) and prints, per
  * rate and thread (the receiving main thread, each decode worker), the functions with the most
  * self time while it received (profiling slows it: its loss and CPU figures are then not
@@ -31,6 +35,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { JOB_NAMES, type JobName } from '../analytics/jobs/jobs.js';
 import { cpuSeconds, describeMachine, loadAverage, threadCpuPer, threadCpuSeconds } from './ingest/proc.js';
 import { topFunctions } from './ingest/profile.js';
 import {
@@ -52,6 +57,7 @@ const { values } = parseArgs({
     receivers: { type: 'string', default: 'flowcast,nfcapd,node' },
     'template-interval': { type: 'string', default: '1000' },
     profile: { type: 'boolean', default: false },
+    job: { type: 'string' },
   },
 });
 const rates = values.rates.split(',').map(Number);
@@ -65,11 +71,13 @@ if (
   !(seconds > 0 && seconds <= 60) ||
   !(Number.isSafeInteger(flows) && flows >= 100 && flows <= 100_000) ||
   !(templateIntervalMs >= 10) ||
-  chosen.some((r) => r === undefined)
+  chosen.some((r) => r === undefined) ||
+  (values.job !== undefined && !JOB_NAMES.includes(values.job as JobName))
 ) {
   console.error(
     'usage: npm run bench:ingest -- [--rates R1,R2,... (datagrams/s, up to 1e6)] [--seconds S (up to 60)]\n' +
-      '       [--flows N (100..100000)] [--receivers flowcast,nfcapd,node] [--template-interval MS]',
+      '       [--flows N (100..100000)] [--receivers flowcast,nfcapd,node] [--template-interval MS]\n' +
+      `       [--profile] [--job ${JOB_NAMES.join('|')}]`,
   );
   process.exit(2);
 }
@@ -143,7 +151,7 @@ async function measure(receiver: Receiver, rate: number, sender: string, streamF
   try {
     const profileDir = values.profile && receiver === flowcast ? join(work, 'profiles') : undefined;
     if (profileDir !== undefined) await mkdir(profileDir);
-    const running = await receiver.start(work, profileDir);
+    const running = await receiver.start(work, profileDir, receiver === flowcast ? values.job : undefined);
     try {
       await sleep(500); // let start-up work (compilation, first timers) settle before the CPU count
       await running.beforeSend();

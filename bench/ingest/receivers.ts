@@ -16,9 +16,12 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { pino } from 'pino';
 import { udpSocketDrops } from '../../collector/receive/socket-drops.js';
+import { EmbeddedStore } from '../../storage/embedded/embedded-store.js';
 import { FlowcastProcess } from '../../test/support/flowcast-process.js';
 import { findExecutable } from '../../test/support/tools.js';
+import { sineTrafficHistory } from '../../test/support/traffic-history.js';
 import { peakRssBytes } from './proc.js';
 
 const run = promisify(execFile);
@@ -60,9 +63,58 @@ export interface Receiver {
   unavailable(): string | undefined;
   /**
    * Starts it; with `profileDir` (flowcast only) SIGUSR2 then starts and stops a CPU profile of
-   * every thread, written to that folder.
+   * every thread, written to that folder. With `job` (flowcast only) its store starts with
+   * JOB_HISTORY and that analytics job is started just before the stream: the send runs while it
+   * fits, and the note says how long it ran.
    */
-  start(workDir: string, profileDir?: string): Promise<RunningReceiver>;
+  start(workDir: string, profileDir?: string, job?: string): Promise<RunningReceiver>;
+}
+
+/**
+ * The history a `job` run fits: 14 days of 5-minute `traffic` points for 60 interfaces, both
+ * directions (120 series, 484,000 points), as the analytics tests use.
+ */
+const JOB_HISTORY = { days: 14, interfaces: 60 };
+
+/** Writes JOB_HISTORY into the embedded store of `dataDir`, before flowcast opens it. */
+async function seedHistory(dataDir: string): Promise<void> {
+  const store = new EmbeddedStore({ dataDir, retentionDays: 3650, log: pino({ level: 'silent' }) });
+  try {
+    await store.start();
+    store.write(sineTrafficHistory(JOB_HISTORY.days, JOB_HISTORY.interfaces, 'xe-0/0/'));
+    await store.flush();
+  } finally {
+    await store.stop();
+  }
+}
+
+/** A note on `job`'s run as /api/v1/jobs tells it, measured from the send's start. */
+async function jobNote(fc: FlowcastProcess, job: string, sendStart: number): Promise<string> {
+  const url = `http://127.0.0.1:${fc.httpPort}/api/v1/jobs`;
+  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await sleep(500)) {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    const { jobs } = (await res.json()) as { jobs: JobRow[] };
+    const row = jobs.find((j) => j.name === job);
+    if (row === undefined) return `job ${job}: not known to flowcast`;
+    if (row.running || row.lastStart === null || row.lastDurationMs === null) continue;
+    const startedAt = (Date.parse(row.lastStart) - sendStart) / 1000;
+    return (
+      `job ${job} ${row.lastResult ?? '?'} over ${row.seriesProcessed ?? '?'} series from ` +
+      `${startedAt.toFixed(1)} s to ${(startedAt + row.lastDurationMs / 1000).toFixed(1)} s after the send started` +
+      (row.lastError === null ? '' : ` (${row.lastError})`)
+    );
+  }
+  return `job ${job}: still running after 5 minutes`;
+}
+
+interface JobRow {
+  readonly name: string;
+  readonly running: boolean;
+  readonly lastStart: string | null;
+  readonly lastDurationMs: number | null;
+  readonly lastResult: string | null;
+  readonly lastError: string | null;
+  readonly seriesProcessed: number | null;
 }
 
 /** Datagrams dropped by the kernel at `pid`'s sockets on `ports`. */
@@ -83,17 +135,26 @@ function restore(name: string, value: string | undefined): void {
 export const flowcast: Receiver = {
   name: 'flowcast',
   unavailable: () => undefined,
-  async start(workDir, profileDir) {
+  async start(workDir, profileDir, job) {
+    const dataDir = join(workDir, 'data');
+    if (job !== undefined) await seedHistory(dataDir);
     // The child inherits this process's environment at spawn: the variable is set only around it.
     const saved = process.env['FLOWCAST_CPU_PROFILE_DIR'];
     if (profileDir !== undefined) process.env['FLOWCAST_CPU_PROFILE_DIR'] = profileDir;
     let fc: FlowcastProcess;
     try {
-      fc = await FlowcastProcess.start({ dataDir: join(workDir, 'data'), rollupInterval: 60 });
+      fc = await FlowcastProcess.start({
+        dataDir,
+        rollupInterval: 60,
+        ...(job !== undefined && {
+          config: { storage: { retentionDays: 3650 }, analytics: { historyDays: JOB_HISTORY.days } },
+        }),
+      });
     } finally {
       restore('FLOWCAST_CPU_PROFILE_DIR', saved);
     }
     const ports = [fc.netflowPort, fc.ipfixPort];
+    let sendStart = 0;
     return {
       pid: fc.pid,
       port: fc.ipfixPort,
@@ -102,12 +163,21 @@ export const flowcast: Receiver = {
       // then the send window's, not start-up's.
       beforeSend: async () => {
         await fc.metrics();
+        if (job === undefined) return;
+        const res = await fetch(`http://127.0.0.1:${fc.httpPort}/api/v1/jobs/${job}/run`, {
+          method: 'POST',
+          signal: AbortSignal.timeout(5000),
+        });
+        if (res.status !== 202)
+          throw new Error(`starting job ${job}: HTTP ${res.status} ${await res.text()}`);
+        sendStart = Date.now();
       },
       async finish() {
         const drops = kernelDrops(fc.pid, ports);
         const peakRss = peakRssBytes(fc.pid);
         const m = await fc.metrics();
         const notes: string[] = [];
+        if (job !== undefined) notes.push(await jobNote(fc, job, sendStart));
         const lag = m.value('flowcast_process_nodejs_eventloop_lag_max_seconds');
         notes.push(`event loop delay max ${(lag * 1000).toFixed(0)} ms`);
         const gaps = m.value('flowcast_sequence_gaps_total');
