@@ -6,7 +6,7 @@
 import type { JobStatus } from '../analytics/job-status.js';
 import { byRecency, type CollectorView, type ExporterSummary } from '../collector/decode/view.js';
 import { iso } from '../common/iso.js';
-import type { Row } from '../storage/store.js';
+import { MAX_INTERFACE_ROWS, type Row } from '../storage/store.js';
 import type { Cell } from './csv.js';
 import { ApiError, badParameter } from './errors.js';
 import { type JsonRoute, jsonRoute, type RouteContext } from './route.js';
@@ -384,12 +384,17 @@ export const ROUTES: readonly JsonRoute[] = [
       await requireExporter(ctx, query.exporter);
       const [refs, named, totals, capacity] = await Promise.all([
         // Names from the last 30 days at most: the whole history of `traffic` can be large.
-        ctx.store.interfaces({ from: Math.max(0, Math.min(from, to - 30 * DAY)), to }),
+        ctx.store.interfaces({
+          from: Math.max(0, Math.min(from, to - 30 * DAY)),
+          to,
+          limit: MAX_INTERFACE_ROWS,
+        }),
         // Every live (exporter, ifIndex) is distinct, so this many rows always reach the cap below.
         ctx.collector?.interfaces(query.exporter, MAX_LIVE_INTERFACE_NAMES) ?? [],
         ctx.store.interfaceTotals({
           from,
           to,
+          limit: MAX_INTERFACE_ROWS,
           ...(query.exporter !== undefined && { exporter: query.exporter }),
         }),
         ctx.store.capacity(),
@@ -685,7 +690,7 @@ export const ROUTES: readonly JsonRoute[] = [
       const now = ctx.now();
       const [rows, refs] = await Promise.all([
         ctx.store.capacity(),
-        ctx.store.interfaces({ from: Math.max(0, now - 30 * DAY), to: now + DAY }),
+        ctx.store.interfaces({ from: Math.max(0, now - 30 * DAY), to: now + DAY, limit: MAX_INTERFACE_ROWS }),
       ]);
       const names = new Map(refs.map((r) => [`${r.exporter}\0${r.ifIndex}`, r.ifName]));
       const out = rows

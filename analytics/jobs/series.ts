@@ -5,7 +5,7 @@
  * carrying the last value forward (a short collector outage is not a traffic drop to forecast);
  * samples before the first point are left out, and the bucket still being filled (the newest) too.
  */
-import type { Store, TrafficQuery } from '../../storage/store.js';
+import { MAX_INTERFACE_ROWS, type Store, type TrafficQuery } from '../../storage/store.js';
 import type { SeriesData } from './tasks.js';
 
 export interface SeriesRef {
@@ -88,7 +88,7 @@ export async function loadSeries(store: Store, o: LoadOptions): Promise<LoadedSe
   const to = Math.floor(o.now / stepMs) * stepMs;
   const from = Math.ceil(o.from / stepMs) * stepMs;
   const busy = new Map<string, number>();
-  for (const [n, t] of (await store.interfaceTotals({ from, to })).entries()) {
+  for (const [n, t] of (await store.interfaceTotals({ from, to, limit: MAX_INTERFACE_ROWS })).entries()) {
     if (n > 0 && n % STEP === 0) await breathe();
     if (t.direction !== 'in' && t.direction !== 'out') continue;
     const key = seriesKey(t.exporter, t.ifIndex, t.direction);
@@ -99,7 +99,7 @@ export async function loadSeries(store: Store, o: LoadOptions): Promise<LoadedSe
     }
   }
   const candidates: SeriesRef[] = [];
-  const interfaces = await store.interfaces({ from, to });
+  const interfaces = await store.interfaces({ from, to, limit: MAX_INTERFACE_ROWS });
   for (const [n, i] of interfaces.entries()) {
     if (n > 0 && n % STEP === 0) await breathe();
     for (const direction of ['in', 'out'] as const) {
