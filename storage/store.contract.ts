@@ -411,6 +411,13 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
       expect(await store.interfaces({ from: T0 + 24 * HOUR, limit: 100 })).toEqual([
         { exporter: C, ifIndex: 7, ifName: '' },
       ]);
+      // Of one exporter.
+      expect(await store.interfaces({ exporter: B, limit: 100 })).toEqual([
+        { exporter: B, ifIndex: 1, ifName: RENAMED },
+      ]);
+      expect(await store.interfaces({ from: k(1), to: k(5), exporter: A, limit: 1 })).toEqual([
+        { exporter: A, ifIndex: 2, ifName: 'ge-0/0/2' },
+      ]);
     });
 
     it('keeps only the busiest interfaces past a limit, ranked in the database', async () => {
@@ -720,6 +727,7 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
         expect(await store.topTalkers({ ...range, side: 'src', exporter: bad, limit: 10 }), bad).toEqual([]);
         expect(await store.protocols({ ...range, exporter: bad }), bad).toEqual([]);
         expect(await store.interfaceTotals({ ...range, exporter: bad, limit: 10 }), bad).toEqual([]);
+        expect(await store.interfaces({ ...range, exporter: bad, limit: 10 }), bad).toEqual([]);
         expect(await store.forecasts({ series: bad }), bad).toEqual([]);
         expect(await store.anomalies({ ...range, kind: bad }), bad).toEqual([]);
         expect(await store.anomalies({ ...range, exporter: bad }), bad).toEqual([]);

@@ -142,11 +142,11 @@ export interface Store {
   interfaceTotals(q: TimeRange & { exporter?: string; limit: number }): Promise<InterfaceTotal[]>;
   exporters(): Promise<ExporterInfo[]>;
   /**
-   * Interfaces seen in `traffic` (over a range when given), each with its newest name: the `limit`
-   * busiest, most bytes over the range first (ties by exporter, ifIndex). The database ranks and
-   * cuts, as for interfaceTotals.
+   * Interfaces seen in `traffic` (over a range when given, of one exporter when given), each with
+   * its newest name: the `limit` busiest, most bytes over the range first (ties by exporter,
+   * ifIndex). The database ranks and cuts, as for interfaceTotals.
    */
-  interfaces(q: Partial<TimeRange> & { limit: number }): Promise<InterfaceRef[]>;
+  interfaces(q: Partial<TimeRange> & { exporter?: string; limit: number }): Promise<InterfaceRef[]>;
   forecasts(q: { series: string; from?: number; to?: number }): Promise<ForecastSample[]>;
   /** The `series` keys that have forecast points, sorted. */
   forecastSeries(): Promise<string[]>;

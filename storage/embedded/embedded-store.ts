@@ -373,13 +373,14 @@ export class EmbeddedStore implements Store {
     return rows.map((r) => ({ exporter: text(r['exporter']), lastSeen: num(r['last']) }));
   }
 
-  async interfaces(q: Partial<TimeRange> & { limit: number }): Promise<InterfaceRef[]> {
+  async interfaces(q: Partial<TimeRange> & { exporter?: string; limit: number }): Promise<InterfaceRef[]> {
     const params: DuckDBValue[] = [];
     const filter = where(
       params,
       [
         ['time', '>=', q.from === undefined ? undefined : ms(q.from)],
         ['time', '<', q.to === undefined ? undefined : ms(q.to)],
+        ['exporter', '=', q.exporter],
       ],
       'exporter IS NOT NULL',
       'TRY_CAST("ifIndex" AS BIGINT) IS NOT NULL',

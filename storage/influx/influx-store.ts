@@ -320,11 +320,12 @@ export class InfluxStore implements Store {
    * per query. One query cannot do both: a name is a tag, and InfluxQL cannot carry the newest
    * one's value through an aggregate over every name.
    */
-  async interfaces(q: Partial<TimeRange> & { limit: number }): Promise<InterfaceRef[]> {
+  async interfaces(q: Partial<TimeRange> & { exporter?: string; limit: number }): Promise<InterfaceRef[]> {
     const limit = positiveInteger('limit', q.limit);
     const range = timeRange(q);
+    const conditions = [...range, ...tagEquals({ exporter: q.exporter }), ...INTERFACE_TAGS];
     const ranked = await this.select(
-      `SELECT TOP("bytes", "exporter", "ifIndex", ${limit}) FROM (SELECT sum("bytes") AS "bytes" FROM "traffic"${where([...range, ...INTERFACE_TAGS])} GROUP BY "exporter", "ifIndex")`,
+      `SELECT TOP("bytes", "exporter", "ifIndex", ${limit}) FROM (SELECT sum("bytes") AS "bytes" FROM "traffic"${where(conditions)} GROUP BY "exporter", "ifIndex")`,
     );
     // By the tag values as stored, which the name query answers with.
     const busiest = new Map<

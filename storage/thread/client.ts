@@ -165,7 +165,7 @@ export class RemoteStore implements Store {
   exporters(): Promise<ExporterInfo[]> {
     return this.call('exporters', []) as Promise<ExporterInfo[]>;
   }
-  interfaces(q: Partial<TimeRange> & { limit: number }): Promise<InterfaceRef[]> {
+  interfaces(q: Partial<TimeRange> & { exporter?: string; limit: number }): Promise<InterfaceRef[]> {
     return this.call('interfaces', [q]) as Promise<InterfaceRef[]>;
   }
   forecasts(q: { series: string; from?: number; to?: number }): Promise<ForecastSample[]> {
