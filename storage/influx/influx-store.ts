@@ -274,7 +274,9 @@ export class InfluxStore implements Store {
    * InfluxQL has no ORDER BY on a value, so TOP over the sums ranks in InfluxDB: at most `limit`
    * rows come back, whatever the number of interfaces. Points that could never be an interface (no
    * exporter, an ifIndex that is not a number) are left out by the query, so they take no place in
-   * the cut. Ties at the cut are InfluxDB's to break.
+   * the cut. Ties at the cut are InfluxDB's to break. InfluxDB still sums every interface: on 1.6.7
+   * with 200,000 interfaces (a shared 2-core VM under load) the unbounded read took 29 s and answered
+   * 36 MB, TOP of 10,000 took 14 s and answered 0.66 MB.
    */
   async interfaceTotals(q: TimeRange & { exporter?: string; limit: number }): Promise<InterfaceTotal[]> {
     const limit = positiveInteger('limit', q.limit);
@@ -318,7 +320,9 @@ export class InfluxStore implements Store {
    * Two steps, each bounded by `limit`: TOP over the bytes per interface ranks in InfluxDB (as in
    * interfaceTotals), then the newest name of each of those is read, {@link NAME_BATCH} interfaces
    * per query. One query cannot do both: a name is a tag, and InfluxQL cannot carry the newest
-   * one's value through an aggregate over every name.
+   * one's value through an aggregate over every name. A name query's time grows with its number of
+   * conditions (500: 130-270 ms on 1.6.7 over 50,000-200,000 interfaces). 10,000 names over 50,000
+   * interfaces took 5.0 s in batches of 500, 4.6 s of 100 and 13.8 s of 2,000.
    */
   async interfaces(q: Partial<TimeRange> & { exporter?: string; limit: number }): Promise<InterfaceRef[]> {
     const limit = positiveInteger('limit', q.limit);
