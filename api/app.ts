@@ -15,7 +15,7 @@ import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { JobControl } from '../analytics/job-status.js';
 import type { CollectorView } from '../collector/decode/view.js';
-import type { Store } from '../storage/store.js';
+import { MAX_INTERFACE_ROWS, type Store } from '../storage/store.js';
 import { consoleStatic } from './console.js';
 import { toCsv } from './csv.js';
 import { docsAsset, docsPage } from './docs.js';
@@ -61,6 +61,11 @@ export interface ApiOptions {
   readonly rollupIntervalSeconds: number;
   /** Checks every JSON answer against its documented schema (tests). */
   readonly validateResponses: boolean;
+  /**
+   * The most interfaces `/api/v1/interfaces` lists, and the busiest rows it asks of the store: the
+   * bound on what one request makes the store copy and the API hold (MAX_INTERFACE_ROWS).
+   */
+  readonly maxInterfaces: number;
 }
 
 export const API_DEFAULTS: ApiOptions = {
@@ -72,6 +77,7 @@ export const API_DEFAULTS: ApiOptions = {
   responseTimeoutMs: 30_000,
   rollupIntervalSeconds: 60,
   validateResponses: false,
+  maxInterfaces: MAX_INTERFACE_ROWS,
 };
 
 const VERSION = '0.1.0';
@@ -118,6 +124,8 @@ function sameToken(given: string, expected: Buffer): boolean {
 
 export function createApp(deps: ApiDeps, options: Partial<ApiOptions> = {}): express.Express {
   const o: ApiOptions = { ...API_DEFAULTS, ...options };
+  if (!Number.isSafeInteger(o.maxInterfaces) || o.maxInterfaces < 1)
+    throw new RangeError(`maxInterfaces must be a positive integer, got ${o.maxInterfaces}`);
   const requests = counter(
     deps.metrics,
     'flowcast_http_requests_total',
@@ -131,6 +139,7 @@ export function createApp(deps: ApiDeps, options: Partial<ApiOptions> = {}): exp
     metrics: deps.metrics,
     collectorHealth: deps.collectorHealth,
     rollupIntervalSeconds: o.rollupIntervalSeconds,
+    maxInterfaces: o.maxInterfaces,
     now: deps.now ?? Date.now,
     health: {},
   };
@@ -317,6 +326,7 @@ function jsonHandler(route: JsonRoute, ctx: RouteContext, o: ApiOptions) {
         throw new Error(`${route.operationId} answered off its schema: ${checked.error.message}`);
     }
     const status = answer.status ?? route.successStatus ?? 200;
+    if (answer.headers !== undefined) res.set(answer.headers);
     if (csv && answer.table !== undefined) {
       res
         .status(status)

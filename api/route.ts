@@ -24,6 +24,8 @@ export interface RouteContext {
   readonly collectorHealth?: (() => Record<string, unknown>) | undefined;
   /** Seconds per rollup point: the smallest meaningful traffic step. */
   readonly rollupIntervalSeconds: number;
+  /** The most interfaces one answer lists and asks of the store (ApiOptions.maxInterfaces). */
+  readonly maxInterfaces: number;
   readonly now: () => number;
   /** What the previous health check saw. */
   readonly health: {
@@ -37,6 +39,8 @@ export interface RouteContext {
 /** An answer: its status (200 unless set), JSON body, and for tabular endpoints its table for CSV. */
 export interface Answer {
   readonly status?: number;
+  /** Headers sent with the answer in either format. */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly body: unknown;
   readonly table?: { readonly columns: readonly string[]; readonly rows: readonly Record<string, Cell>[] };
 }

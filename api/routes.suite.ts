@@ -405,12 +405,70 @@ export function routeSuite(name: string, make: () => Promise<RouteSubject>): voi
           utilisation: null,
         },
       ]);
+      // Every interface is listed: nothing left out.
+      expect(r.json.truncated).toBe(false);
+      expect(r.headers.get('flowcast-truncated')).toBeNull();
       const top1 = await get(
         `/api/v1/interfaces?${q({ from: iso(k(0)), to: iso(k(6)), sort: 'utilisation', limit: 1, format: 'csv' })}`,
       );
       expect(top1.text.split('\r\n')[1]).toBe(
         `${A},1,GigabitEthernet0/0/1,,1000000,capacity_job,3600000,360000,80000,8000,0.08`,
       );
+      // Two left out by the limit: CSV has no field for it, the header says so.
+      expect(top1.headers.get('flowcast-truncated')).toBe('true');
+    });
+
+    describe('with a cap of two interfaces', () => {
+      let capped: HttpServer;
+      let cappedBase = '';
+      beforeAll(async () => {
+        capped = new HttpServer(
+          { bind: '127.0.0.1', port: 0, rateLimitPerMinute: 0, validateResponses: true, maxInterfaces: 2 },
+          {
+            store: subject.store,
+            collector: localView(liveState()),
+            metrics: new Registry(),
+            log: pino({ level: 'silent' }),
+            now: () => NOW,
+          },
+        );
+        await capped.start();
+        cappedBase = `http://127.0.0.1:${capped.port}`;
+      });
+      afterAll(async () => {
+        await capped?.stop();
+      });
+
+      it('lists at most two, says it left some out, and refuses a larger limit', async () => {
+        const range = { from: iso(k(0)), to: iso(k(6)) };
+        // Three interfaces have traffic: A/1 (3.96 MB), A/2 (3.6 MB), B/1 (36 kB). The store is asked
+        // for the busiest, and the answer lists two of them.
+        const r = await request(cappedBase, `/api/v1/interfaces?${q({ ...range, sort: 'bps' })}`);
+        expect(r.status).toBe(200);
+        expect(r.json.truncated).toBe(true);
+        expect(r.headers.get('flowcast-truncated')).toBe('true');
+        expect(
+          r.json.interfaces.map((i: { exporter: string; ifIndex: number }) => `${i.exporter}/${i.ifIndex}`),
+        ).toEqual([`${A}/1`, `${A}/2`]);
+        // Below the cap, the same as without one.
+        const b = await request(cappedBase, `/api/v1/interfaces?${q({ ...range, exporter: B })}`);
+        expect(b.json.interfaces).toHaveLength(1);
+        expect(b.json.interfaces[0]).toMatchObject({
+          exporter: B,
+          ifIndex: 1,
+          ifName: 'eth0',
+          inBytes: 36_000,
+        });
+        for (const limit of [3, 10_000]) {
+          const bad = await request(cappedBase, `/api/v1/interfaces?${q({ ...range, limit })}`);
+          expect(bad.status).toBe(400);
+          expect(bad.json.error.code).toBe('bad_parameter');
+          expect(bad.json.error.message).toContain('"limit"');
+          expect(bad.json.error.message).toContain('from 1 to 2');
+        }
+        const zero = await request(cappedBase, `/api/v1/interfaces?${q({ ...range, limit: 0 })}`);
+        expect([zero.status, zero.json.error.code]).toEqual([400, 'bad_parameter']);
+      });
     });
 
     it('serves the capacity table soonest-to-fill first, filtered and as CSV', async () => {
@@ -652,6 +710,8 @@ export function routeSuite(name: string, make: () => Promise<RouteSubject>): voi
         ['/api/v1/exporters/203.0.113.99/templates', 404, 'not_found', '203.0.113.99'],
         [`/api/v1/interfaces?${q({ exporter: 'router1' })}`, 400, 'bad_parameter', '"exporter"'],
         [`/api/v1/interfaces?${q({ limit: 0 })}`, 400, 'bad_parameter', '"limit"'],
+        [`/api/v1/interfaces?${q({ limit: 10_001 })}`, 400, 'bad_parameter', '"limit"'],
+        [`/api/v1/interfaces?${q({ limit: 'all' })}`, 400, 'bad_parameter', '"limit"'],
         [`/api/v1/interfaces?${q({ to: 'later' })}`, 400, 'bad_parameter', '"to"'],
         [`/api/v1/interfaces?${q({ format: 'xlsx' })}`, 400, 'bad_parameter', '"format"'],
         [`/api/v1/top?${q({ from: '-1y' })}`, 400, 'bad_parameter', '"from"'],

@@ -50,8 +50,8 @@ const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: HOUR,
 const HEALTH_PROBE_MS = 2000;
 /** How many of the most recently heard exporters the health answer lists. */
 const HEALTH_RECENT_EXPORTERS = 100;
-/** The most interfaces the interfaces answer considers (from the store and the exporters together). */
-const MAX_INTERFACE_ENTRIES = 100_000;
+/** The answer's header when it leaves interfaces out (besides `truncated` in its JSON). */
+const TRUNCATED_HEADER = 'Flowcast-Truncated';
 /**
  * The most interface names and descriptions asked of the running collector (those with traffic
  * have their names in the store too). They come from the decode workers: 100,000 rows in one
@@ -373,7 +373,7 @@ export const ROUTES: readonly JsonRoute[] = [
     operationId: 'listInterfaces',
     summary: 'Interfaces, their capacity and utilisation',
     description:
-      'Every interface seen per exporter (from the store and the exporters’ interface tables), its capacity and where it came from, and its traffic over the range (default the last hour). `sort=utilisation` lists the busiest first.',
+      'Every interface seen per exporter (from the store and the exporters’ interface tables), its capacity and where it came from, and its traffic over the range (default the last hour). `sort=utilisation` lists the busiest first. The store is asked for its busiest interfaces only (10,000 by default, the most `limit` may be); `truncated` says when interfaces were left out.',
     tag: 'traffic',
     query: interfacesQuery,
     response: interfacesBody,
@@ -381,19 +381,32 @@ export const ROUTES: readonly JsonRoute[] = [
     errors: ['not_found', 'store_unavailable'],
     async handle({ query }, ctx) {
       const { from, to } = rangeOf(query, ctx, HOUR);
+      const cap = ctx.maxInterfaces;
+      const limit = query.limit ?? Math.min(1000, cap);
+      if (limit > cap) throw badParameter('limit', `expected a whole number from 1 to ${cap}`);
       await requireExporter(ctx, query.exporter);
+      // Every read is cut to the busiest (the store ranks), asking one row more than it keeps so as to
+      // know whether it cut: after a flood of random ifIndex values there are millions.
+      const liveCap = Math.min(cap, MAX_LIVE_INTERFACE_NAMES);
+      const totalsCap = 2 * cap; // in and out
       const [refs, named, totals, capacity] = await Promise.all([
         // Names from the last 30 days at most: the whole history of `traffic` can be large.
-        ctx.store.interfaces({ from: Math.max(0, Math.min(from, to - 30 * DAY)), to }),
-        // Every live (exporter, ifIndex) is distinct, so this many rows always reach the cap below.
-        ctx.collector?.interfaces(query.exporter, MAX_LIVE_INTERFACE_NAMES) ?? [],
+        ctx.store.interfaces({
+          from: Math.max(0, Math.min(from, to - 30 * DAY)),
+          to,
+          limit: cap + 1,
+          ...(query.exporter !== undefined && { exporter: query.exporter }),
+        }),
+        ctx.collector?.interfaces(query.exporter, liveCap + 1) ?? [],
         ctx.store.interfaceTotals({
           from,
           to,
+          limit: totalsCap + 1,
           ...(query.exporter !== undefined && { exporter: query.exporter }),
         }),
         ctx.store.capacity(),
       ]);
+      let truncated = refs.length > cap || named.length > liveCap || totals.length > totalsCap;
       type Entry = {
         exporter: string;
         ifIndex: number;
@@ -413,15 +426,13 @@ export const ROUTES: readonly JsonRoute[] = [
         }
         return e;
       };
-      const wanted = (exporter: string) => query.exporter === undefined || query.exporter === exporter;
-      for (const r of refs) if (wanted(r.exporter)) entry(r.exporter, r.ifIndex).ifName = r.ifName;
-      for (const info of named) {
-        if (entries.size >= MAX_INTERFACE_ENTRIES) break;
+      for (const r of refs.slice(0, cap)) entry(r.exporter, r.ifIndex).ifName = r.ifName;
+      for (const info of named.slice(0, liveCap)) {
         const i = entry(info.exporter, info.ifIndex);
         if (info.name !== undefined) i.ifName = info.name;
         if (info.description !== undefined) i.description = info.description;
       }
-      for (const t of totals) {
+      for (const t of totals.slice(0, totalsCap)) {
         const i = entry(t.exporter, t.ifIndex);
         if (t.direction === 'in') i.inBytes += t.bytes;
         else if (t.direction === 'out') i.outBytes += t.bytes;
@@ -468,9 +479,14 @@ export const ROUTES: readonly JsonRoute[] = [
         }
         return a.exporter.localeCompare(b.exporter) || a.ifIndex - b.ifIndex;
       });
-      interfaces = interfaces.slice(0, query.limit ?? 1000);
+      truncated ||= interfaces.length > limit;
+      interfaces = interfaces.slice(0, limit);
       const columns = Object.keys(interfacesBody.shape.interfaces.element.shape);
-      return { body: { from: iso(from), to: iso(to), interfaces }, table: table(columns, interfaces) };
+      return {
+        body: { from: iso(from), to: iso(to), interfaces, truncated },
+        table: table(columns, interfaces),
+        ...(truncated && { headers: { [TRUNCATED_HEADER]: 'true' } }),
+      };
     },
   }),
 
@@ -685,7 +701,8 @@ export const ROUTES: readonly JsonRoute[] = [
       const now = ctx.now();
       const [rows, refs] = await Promise.all([
         ctx.store.capacity(),
-        ctx.store.interfaces({ from: Math.max(0, now - 30 * DAY), to: now + DAY }),
+        // For names only: those of the busiest interfaces, which the capacity job chooses from.
+        ctx.store.interfaces({ from: Math.max(0, now - 30 * DAY), to: now + DAY, limit: ctx.maxInterfaces }),
       ]);
       const names = new Map(refs.map((r) => [`${r.exporter}\0${r.ifIndex}`, r.ifName]));
       const out = rows

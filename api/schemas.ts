@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import 'zod-openapi';
+import { MAX_INTERFACE_ROWS } from '../storage/store.js';
 import { parseTime, TIME_FORMATS } from './time.js';
 
 /** The most points (samples, rows) one answer may hold. */
@@ -79,7 +80,11 @@ export const interfacesQuery = z.strictObject({
       description: 'Order: by exporter and ifIndex (default), or highest utilisation or bit rate first',
     })
     .optional(),
-  limit: integer(1, MAX_POINTS, 'Most interfaces listed (default 1000)').optional(),
+  limit: integer(
+    1,
+    MAX_INTERFACE_ROWS,
+    'Most interfaces listed (default 1000); `truncated` says when some were left out',
+  ).optional(),
   format: format.optional(),
 });
 
@@ -297,7 +302,14 @@ export const interfaceRow = z
   })
   .meta({ id: 'Interface' });
 
-export const interfacesBody = z.object({ from: isoTime, to: isoTime, interfaces: z.array(interfaceRow) });
+export const interfacesBody = z.object({
+  from: isoTime,
+  to: isoTime,
+  interfaces: z.array(interfaceRow),
+  truncated: z.boolean().meta({
+    description: `True when interfaces were left out: past \`limit\`, or past the most the server considers (the busiest ${MAX_INTERFACE_ROWS.toLocaleString('en-US')} from the store; the quietest are left out, and an interface at that cut may miss its quieter direction). A \`Flowcast-Truncated: true\` header says the same, in CSV too.`,
+  }),
+});
 
 export const trafficBody = z.object({
   from: isoTime,

@@ -10,6 +10,8 @@
  *   packets, then address); `protocols` sums per (protocol, service), largest bytes first.
  * - `exporters` comes from the `collector` measurement; `interfaces` from `traffic`, newest name
  *   of an (exporter, ifIndex) winning, `ifName` '' when none was written.
+ * - `interfaces` and `interfaceTotals` keep the `limit` busiest (most bytes over the range), busiest
+ *   first; the cases keep ties away from the cut, where each database breaks them its own way.
  * - Rows (`capacity`, `anomalies`, `rows`) flatten tags and fields: tags as strings, integers and
  *   floats as numbers; a tag or field a point did not have is absent or null.
  * - `write` never throws: a point whose values do not fit the schema is counted in `rejected`.
@@ -365,18 +367,19 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
 
     it('sums traffic per interface and direction over a range', async () => {
       // By hand from trafficPoints(): A/1/in 100+200+…+600, A/1/out 10+…+60, A/2/in 3 × 1000, B/1/in 6 × 5.
-      expect(await store.interfaceTotals({ from: T0, to: k(6) })).toEqual([
+      // Busiest first.
+      expect(await store.interfaceTotals({ from: T0, to: k(6), limit: 100 })).toEqual([
+        { exporter: A, ifIndex: 2, direction: 'in', bytes: 3000, packets: 30, flows: 6 },
         { exporter: A, ifIndex: 1, direction: 'in', bytes: 2100, packets: 21, flows: 6 },
         { exporter: A, ifIndex: 1, direction: 'out', bytes: 210, packets: 6, flows: 6 },
-        { exporter: A, ifIndex: 2, direction: 'in', bytes: 3000, packets: 30, flows: 6 },
         { exporter: B, ifIndex: 1, direction: 'in', bytes: 30, packets: 6, flows: 6 },
       ]);
-      expect(await store.interfaceTotals({ from: k(4), to: k(6), exporter: A })).toEqual([
+      expect(await store.interfaceTotals({ from: k(4), to: k(6), exporter: A, limit: 100 })).toEqual([
         { exporter: A, ifIndex: 1, direction: 'in', bytes: 1100, packets: 11, flows: 2 },
-        { exporter: A, ifIndex: 1, direction: 'out', bytes: 110, packets: 2, flows: 2 },
         { exporter: A, ifIndex: 2, direction: 'in', bytes: 1000, packets: 10, flows: 2 },
+        { exporter: A, ifIndex: 1, direction: 'out', bytes: 110, packets: 2, flows: 2 },
       ]);
-      expect(await store.interfaceTotals({ from: k(6), to: k(60) })).toEqual([]);
+      expect(await store.interfaceTotals({ from: k(6), to: k(60), limit: 100 })).toEqual([]);
     });
 
     it('lists the series that have forecasts', async () => {
@@ -390,21 +393,86 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
       ]);
     });
 
-    it('lists interfaces once each, with their newest name', async () => {
-      expect(await store.interfaces()).toEqual([
-        { exporter: A, ifIndex: 1, ifName: 'ge-0/0/1' },
-        { exporter: A, ifIndex: 2, ifName: 'ge-0/0/2' },
-        { exporter: B, ifIndex: 1, ifName: RENAMED },
+    it('lists interfaces once each, with their newest name, busiest first', async () => {
+      // Bytes over the whole history: C/7 2^33 + 1, A/2 3000, A/1 2100 + 210, B/1 30.
+      expect(await store.interfaces({ limit: 100 })).toEqual([
         { exporter: C, ifIndex: 7, ifName: '' },
-      ]);
-      // Over a range: only what had traffic then, with its newest name in the range.
-      expect(await store.interfaces({ from: k(1), to: k(5) })).toEqual([
-        { exporter: A, ifIndex: 1, ifName: 'ge-0/0/1' },
         { exporter: A, ifIndex: 2, ifName: 'ge-0/0/2' },
+        { exporter: A, ifIndex: 1, ifName: 'ge-0/0/1' },
+        { exporter: B, ifIndex: 1, ifName: RENAMED },
+      ]);
+      // Over a range: only what had traffic then, with its newest name in the range
+      // (A/2 2000, A/1 1400 + 140, B/1 20).
+      expect(await store.interfaces({ from: k(1), to: k(5), limit: 100 })).toEqual([
+        { exporter: A, ifIndex: 2, ifName: 'ge-0/0/2' },
+        { exporter: A, ifIndex: 1, ifName: 'ge-0/0/1' },
         { exporter: B, ifIndex: 1, ifName: 'eth0' },
       ]);
-      expect(await store.interfaces({ from: T0 + 24 * HOUR })).toEqual([
+      expect(await store.interfaces({ from: T0 + 24 * HOUR, limit: 100 })).toEqual([
         { exporter: C, ifIndex: 7, ifName: '' },
+      ]);
+      // Of one exporter.
+      expect(await store.interfaces({ exporter: B, limit: 100 })).toEqual([
+        { exporter: B, ifIndex: 1, ifName: RENAMED },
+      ]);
+      expect(await store.interfaces({ from: k(1), to: k(5), exporter: A, limit: 1 })).toEqual([
+        { exporter: A, ifIndex: 2, ifName: 'ge-0/0/2' },
+      ]);
+    });
+
+    it('keeps only the busiest interfaces past a limit, ranked in the database', async () => {
+      // Twelve interfaces of one exporter, two days on (out of every other case's ranges). Interface
+      // i carries 20 × rank(i) bytes in and 20 × rank(i) + 7 out, where rank(i) = 5i mod 13 is a
+      // permutation of 1..12 that is neither the ifIndex order nor its text order ('10' < '2').
+      const D = '192.0.2.200';
+      const W = T0 + 48 * HOUR;
+      const rank = (i: number) => (5 * i) % 13;
+      const points: Point[] = [];
+      for (let i = 1; i <= 12; i++) {
+        for (const [n, time] of [W, W + MIN].entries()) {
+          // ifIndex 10 is renamed between its two points; ifIndex 2 has no name.
+          const ifName = i === 10 ? (n === 0 ? 'old-10' : 'new-10') : `if-${i}`;
+          const tags = { exporter: D, ifIndex: String(i), ...(i !== 2 && { ifName }) };
+          points.push(
+            point(
+              'traffic',
+              time,
+              { ...tags, direction: 'in' },
+              { bytes: 10 * rank(i), packets: 1, flows: 1 },
+            ),
+            point(
+              'traffic',
+              time,
+              { ...tags, direction: 'out' },
+              { bytes: 10 * rank(i) + (n === 0 ? 7 : 0), packets: 1, flows: 1 },
+            ),
+          );
+        }
+      }
+      store.write(points);
+      await store.flush();
+      const range = { from: W, to: W + HOUR };
+      // rank 12 is ifIndex 5, 11 is 10, 10 is 2, 9 is 7.
+      expect(await store.interfaceTotals({ ...range, limit: 3 })).toEqual([
+        { exporter: D, ifIndex: 5, direction: 'out', bytes: 247, packets: 2, flows: 2 },
+        { exporter: D, ifIndex: 5, direction: 'in', bytes: 240, packets: 2, flows: 2 },
+        { exporter: D, ifIndex: 10, direction: 'out', bytes: 227, packets: 2, flows: 2 },
+      ]);
+      expect(await store.interfaceTotals({ ...range, exporter: D, limit: 1 })).toEqual([
+        { exporter: D, ifIndex: 5, direction: 'out', bytes: 247, packets: 2, flows: 2 },
+      ]);
+      const totals = await store.interfaceTotals({ ...range, limit: 100 });
+      expect(totals).toHaveLength(24);
+      expect(totals.map((t) => t.bytes)).toEqual([...totals.map((t) => t.bytes)].sort((a, b) => b - a));
+      expect(await store.interfaces({ ...range, limit: 4 })).toEqual([
+        { exporter: D, ifIndex: 5, ifName: 'if-5' },
+        { exporter: D, ifIndex: 10, ifName: 'new-10' },
+        { exporter: D, ifIndex: 2, ifName: '' },
+        { exporter: D, ifIndex: 7, ifName: 'if-7' },
+      ]);
+      // Under the limit, every interface, busiest first.
+      expect((await store.interfaces({ ...range, limit: 100 })).map((i) => i.ifIndex)).toEqual([
+        5, 10, 2, 7, 12, 4, 9, 1, 6, 11, 3, 8,
       ]);
     });
 
@@ -658,7 +726,8 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
         expect(await store.traffic({ ...range, stepSeconds: 60, exporter: bad }), bad).toEqual([]);
         expect(await store.topTalkers({ ...range, side: 'src', exporter: bad, limit: 10 }), bad).toEqual([]);
         expect(await store.protocols({ ...range, exporter: bad }), bad).toEqual([]);
-        expect(await store.interfaceTotals({ ...range, exporter: bad }), bad).toEqual([]);
+        expect(await store.interfaceTotals({ ...range, exporter: bad, limit: 10 }), bad).toEqual([]);
+        expect(await store.interfaces({ ...range, exporter: bad, limit: 10 }), bad).toEqual([]);
         expect(await store.forecasts({ series: bad }), bad).toEqual([]);
         expect(await store.anomalies({ ...range, kind: bad }), bad).toEqual([]);
         expect(await store.anomalies({ ...range, exporter: bad }), bad).toEqual([]);

@@ -106,6 +106,17 @@ export interface StoreStats {
   rejected: number;
 }
 
+/**
+ * The most rows the API and the analytics jobs ask of {@link Store.interfaces} and
+ * {@link Store.interfaceTotals}. A flood from exporters with random ifIndex values leaves millions
+ * of interfaces in `traffic`; each row crossing from the store thread costs about 1 µs to copy on
+ * each side and stays in memory until the answer is built, and the interfaces route answers anyone
+ * who can reach the API. 10,000 rows are about 10 ms of copying on each side, and enough for every
+ * interface with traffic on the networks flowcast is built for; the cut drops the quietest, and the
+ * API says when it cut.
+ */
+export const MAX_INTERFACE_ROWS = 10_000;
+
 export interface Store {
   /** Opens the database (and replays the spool); nothing happens before start. */
   start(): Promise<void>;
@@ -123,11 +134,19 @@ export interface Store {
   traffic(q: TrafficQuery): Promise<TrafficSample[]>;
   topTalkers(q: TimeRange & { side: 'src' | 'dst'; exporter?: string; limit: number }): Promise<TopTalker[]>;
   protocols(q: TimeRange & { exporter?: string }): Promise<ProtocolTotal[]>;
-  /** `traffic` summed per (exporter, ifIndex, direction) over a range, ordered by those keys. */
-  interfaceTotals(q: TimeRange & { exporter?: string }): Promise<InterfaceTotal[]>;
+  /**
+   * `traffic` summed per (exporter, ifIndex, direction) over a range: the `limit` busiest rows,
+   * most bytes first (ties by exporter, ifIndex, direction). The database ranks and cuts; at most
+   * `limit` rows ever reach this process.
+   */
+  interfaceTotals(q: TimeRange & { exporter?: string; limit: number }): Promise<InterfaceTotal[]>;
   exporters(): Promise<ExporterInfo[]>;
-  /** Interfaces seen in `traffic` (over a range when given: the whole history can be large). */
-  interfaces(q?: Partial<TimeRange>): Promise<InterfaceRef[]>;
+  /**
+   * Interfaces seen in `traffic` (over a range when given, of one exporter when given), each with
+   * its newest name: the `limit` busiest, most bytes over the range first (ties by exporter,
+   * ifIndex). The database ranks and cuts, as for interfaceTotals.
+   */
+  interfaces(q: Partial<TimeRange> & { exporter?: string; limit: number }): Promise<InterfaceRef[]>;
   forecasts(q: { series: string; from?: number; to?: number }): Promise<ForecastSample[]>;
   /** The `series` keys that have forecast points, sorted. */
   forecastSeries(): Promise<string[]>;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../../storage/embedded/embedded-store.js';
-import type { Point, TrafficQuery } from '../../storage/store.js';
+import { MAX_INTERFACE_ROWS, type Point, type TrafficQuery } from '../../storage/store.js';
 import { busiest, loadSeries } from './series.js';
 
 const STEP = 300_000;
@@ -67,6 +67,32 @@ describe('loadSeries', () => {
     expect(reads).toHaveLength(5);
     // 11 complete steps before END (the newest bucket is still filling), i kB each, in bits per second.
     expect(series[0]!.values[0]).toBeCloseTo((300 * 1000 * 8) / (STEP / 1000));
+  });
+
+  it('asks the store for its busiest rows only, and names the series from them', async () => {
+    const limits: number[] = [];
+    const spied = Object.create(store) as EmbeddedStore;
+    spied.interfaces = (q) => {
+      limits.push(q.limit);
+      return store.interfaces(q);
+    };
+    spied.interfaceTotals = (q) => {
+      limits.push(q.limit);
+      return store.interfaceTotals(q);
+    };
+    const options = { now: END, from: START, stepSeconds: STEP / 1000, totals: true };
+    const series = await loadSeries(spied, { ...options, maxSeries: 3 });
+    expect(limits).toEqual([MAX_INTERFACE_ROWS, MAX_INTERFACE_ROWS]);
+    // The exporter's total first (the sum of every interface), then the busiest interfaces, named.
+    expect(series.map((s) => [s.key, s.ifName])).toEqual([
+      ['traffic/192.0.2.1/total/in', ''],
+      ['traffic/192.0.2.1/300/in', 'if300'],
+      ['traffic/192.0.2.1/299/in', 'if299'],
+    ]);
+    // A run that wants more series than the cap asks for that many rows.
+    limits.length = 0;
+    await loadSeries(spied, { ...options, maxSeries: MAX_INTERFACE_ROWS + 1 });
+    expect(limits).toEqual([MAX_INTERFACE_ROWS + 1, MAX_INTERFACE_ROWS + 1]);
   });
 
   it('reads nothing once the service is stopping', async () => {

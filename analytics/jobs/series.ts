@@ -5,7 +5,7 @@
  * carrying the last value forward (a short collector outage is not a traffic drop to forecast);
  * samples before the first point are left out, and the bucket still being filled (the newest) too.
  */
-import type { Store, TrafficQuery } from '../../storage/store.js';
+import { MAX_INTERFACE_ROWS, type Store, type TrafficQuery } from '../../storage/store.js';
 import type { SeriesData } from './tasks.js';
 
 export interface SeriesRef {
@@ -76,48 +76,40 @@ export async function busiest(
  * Reads the busiest `maxSeries` series. They are chosen first from one aggregate read (bytes per
  * interface and direction over the window), so a run reads at most `maxSeries` series whatever
  * the number of interfaces: reading every candidate once took minutes after a flood of spoofed
- * exporters with random interface numbers, and held a stop of the service for 100 s.
+ * exporters with random interface numbers, and held a stop of the service for 100 s. That read and
+ * the names are cut by the store, busiest first, to {@link MAX_INTERFACE_ROWS} rows (or `maxSeries`
+ * when more): the candidates come from the totals, so the busiest series are always among them, and
+ * only a name outside the store's cut is missing ('').
  *
  * The rows are gone through STEP at a time with a yield between: the store's reads run on the
- * thread that receives, and after a flood of spoofed exporters with random interface numbers the
- * window holds hundreds of thousands of interfaces (bench/survive.ts: one 150-220 ms piece).
+ * thread that receives.
  */
 export async function loadSeries(store: Store, o: LoadOptions): Promise<LoadedSeries[]> {
   const stepMs = o.stepSeconds * 1000;
   // The newest complete bucket ends at or before now.
   const to = Math.floor(o.now / stepMs) * stepMs;
   const from = Math.ceil(o.from / stepMs) * stepMs;
+  const limit = Math.max(MAX_INTERFACE_ROWS, o.maxSeries);
+  const names = new Map<string, string>();
+  for (const [n, i] of (await store.interfaces({ from, to, limit })).entries()) {
+    if (n > 0 && n % STEP === 0) await breathe();
+    names.set(`${i.exporter}\0${i.ifIndex}`, i.ifName);
+  }
   const busy = new Map<string, number>();
-  for (const [n, t] of (await store.interfaceTotals({ from, to })).entries()) {
+  const candidates: SeriesRef[] = [];
+  const add = (ref: SeriesRef, bytes: number) => {
+    const seen = busy.get(ref.key);
+    if (seen === undefined) candidates.push(ref);
+    busy.set(ref.key, (seen ?? 0) + bytes);
+  };
+  for (const [n, t] of (await store.interfaceTotals({ from, to, limit })).entries()) {
     if (n > 0 && n % STEP === 0) await breathe();
     if (t.direction !== 'in' && t.direction !== 'out') continue;
-    const key = seriesKey(t.exporter, t.ifIndex, t.direction);
-    busy.set(key, (busy.get(key) ?? 0) + t.bytes);
-    if (o.totals) {
-      const total = seriesKey(t.exporter, undefined, t.direction);
-      busy.set(total, (busy.get(total) ?? 0) + t.bytes);
-    }
-  }
-  const candidates: SeriesRef[] = [];
-  const interfaces = await store.interfaces({ from, to });
-  for (const [n, i] of interfaces.entries()) {
-    if (n > 0 && n % STEP === 0) await breathe();
-    for (const direction of ['in', 'out'] as const) {
-      candidates.push({
-        key: seriesKey(i.exporter, i.ifIndex, direction),
-        exporter: i.exporter,
-        ifIndex: i.ifIndex,
-        ifName: i.ifName,
-        direction,
-      });
-    }
-  }
-  if (o.totals) {
-    for (const exporter of [...new Set(interfaces.map((i) => i.exporter))].sort()) {
-      for (const direction of ['in', 'out'] as const) {
-        candidates.push({ key: seriesKey(exporter, undefined, direction), exporter, ifName: '', direction });
-      }
-    }
+    const { exporter, ifIndex, direction } = t;
+    const ifName = names.get(`${exporter}\0${ifIndex}`) ?? '';
+    add({ key: seriesKey(exporter, ifIndex, direction), exporter, ifIndex, ifName, direction }, t.bytes);
+    if (o.totals)
+      add({ key: seriesKey(exporter, undefined, direction), exporter, ifName: '', direction }, t.bytes);
   }
   const refs = await busiest(candidates, busy, o.maxSeries);
   const loaded: LoadedSeries[] = [];

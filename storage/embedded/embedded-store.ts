@@ -340,7 +340,7 @@ export class EmbeddedStore implements Store {
     }));
   }
 
-  async interfaceTotals(q: TimeRange & { exporter?: string }): Promise<InterfaceTotal[]> {
+  async interfaceTotals(q: TimeRange & { exporter?: string; limit: number }): Promise<InterfaceTotal[]> {
     const params: DuckDBValue[] = [];
     const filter = where(
       params,
@@ -352,10 +352,12 @@ export class EmbeddedStore implements Store {
       'exporter IS NOT NULL',
       'TRY_CAST("ifIndex" AS BIGINT) IS NOT NULL',
     );
+    params.push(BigInt(Math.ceil(positive('limit', q.limit))));
     const rows = await this.query(
       `SELECT exporter, TRY_CAST("ifIndex" AS BIGINT) AS "ifIndex", coalesce(direction, '') AS direction,
          coalesce(sum(bytes), 0) AS bytes, coalesce(sum(packets), 0) AS packets, coalesce(sum(flows), 0) AS flows
-       FROM traffic ${filter} GROUP BY ALL ORDER BY exporter, "ifIndex", direction`,
+       FROM traffic ${filter} GROUP BY ALL
+       ORDER BY bytes DESC, exporter, "ifIndex", direction LIMIT $${params.length}`,
       params,
     );
     return rows.map((r) => ({
@@ -376,22 +378,25 @@ export class EmbeddedStore implements Store {
     return rows.map((r) => ({ exporter: text(r['exporter']), lastSeen: num(r['last']) }));
   }
 
-  async interfaces(q: Partial<TimeRange> = {}): Promise<InterfaceRef[]> {
+  async interfaces(q: Partial<TimeRange> & { exporter?: string; limit: number }): Promise<InterfaceRef[]> {
     const params: DuckDBValue[] = [];
     const filter = where(
       params,
       [
         ['time', '>=', q.from === undefined ? undefined : ms(q.from)],
         ['time', '<', q.to === undefined ? undefined : ms(q.to)],
+        ['exporter', '=', q.exporter],
       ],
       'exporter IS NOT NULL',
       'TRY_CAST("ifIndex" AS BIGINT) IS NOT NULL',
     );
+    params.push(BigInt(Math.ceil(positive('limit', q.limit))));
     const rows = await this.query(
       `SELECT exporter, TRY_CAST("ifIndex" AS BIGINT) AS "ifIndex",
          coalesce(arg_max("ifName", time) FILTER (WHERE "ifName" IS NOT NULL), '') AS "ifName"
        FROM traffic ${filter}
-       GROUP BY exporter, TRY_CAST("ifIndex" AS BIGINT) ORDER BY exporter, "ifIndex"`,
+       GROUP BY exporter, TRY_CAST("ifIndex" AS BIGINT)
+       ORDER BY coalesce(sum(bytes), 0) DESC, exporter, "ifIndex" LIMIT $${params.length}`,
       params,
     );
     return rows.map((r) => ({

@@ -134,8 +134,29 @@ describe.skipIf(!influxdAvailable())(
       await store.flush();
       expect(store.stats.rejected).toBe(0);
       expect(store.stats.pointsWritten).toBe(3);
-      const stored = (await store.interfaces()).map((i) => i.ifName).sort();
+      const stored = (await store.interfaces({ limit: 10 })).map((i) => i.ifName).sort();
       expect(stored).toEqual(['a/ b', 'ge-0/0/0/', 'line break']);
+    });
+
+    it('reads the names of the busiest interfaces in several queries past one batch', async () => {
+      const { store } = await makeStore();
+      await store.start();
+      // More interfaces than one name query asks about (500), each busier than the one before.
+      const n = 1100;
+      store.write(
+        Array.from({ length: n }, (_, i) => ({
+          measurement: 'traffic',
+          tags: { exporter: '192.0.2.1', ifIndex: String(i), ifName: `if ${i}`, direction: 'in' },
+          fields: { bytes: i + 1, packets: 1, flows: 1 },
+          time: Date.UTC(2024, 0, 1),
+        })),
+      );
+      await store.flush();
+      const listed = await store.interfaces({ limit: 1050 });
+      expect(listed).toHaveLength(1050);
+      expect(listed[0]).toEqual({ exporter: '192.0.2.1', ifIndex: n - 1, ifName: `if ${n - 1}` });
+      expect(listed.at(-1)).toEqual({ exporter: '192.0.2.1', ifIndex: n - 1050, ifName: `if ${n - 1050}` });
+      expect(listed.every((i) => i.ifName === `if ${i.ifIndex}`)).toBe(true);
     });
 
     it('does not retry a 400 partial write; counts and logs the refused point', async () => {

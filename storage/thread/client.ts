@@ -159,14 +159,14 @@ export class RemoteStore implements Store {
   protocols(q: TimeRange & { exporter?: string }): Promise<ProtocolTotal[]> {
     return this.call('protocols', [q]) as Promise<ProtocolTotal[]>;
   }
-  interfaceTotals(q: TimeRange & { exporter?: string }): Promise<InterfaceTotal[]> {
+  interfaceTotals(q: TimeRange & { exporter?: string; limit: number }): Promise<InterfaceTotal[]> {
     return this.call('interfaceTotals', [q]) as Promise<InterfaceTotal[]>;
   }
   exporters(): Promise<ExporterInfo[]> {
     return this.call('exporters', []) as Promise<ExporterInfo[]>;
   }
-  interfaces(q?: Partial<TimeRange>): Promise<InterfaceRef[]> {
-    return this.call('interfaces', q === undefined ? [] : [q]) as Promise<InterfaceRef[]>;
+  interfaces(q: Partial<TimeRange> & { exporter?: string; limit: number }): Promise<InterfaceRef[]> {
+    return this.call('interfaces', [q]) as Promise<InterfaceRef[]>;
   }
   forecasts(q: { series: string; from?: number; to?: number }): Promise<ForecastSample[]> {
     return this.call('forecasts', [q]) as Promise<ForecastSample[]>;
