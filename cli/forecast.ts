@@ -16,8 +16,10 @@ export async function forecastOnce(
   out: (line: string) => void,
 ): Promise<boolean> {
   const store = buildStore(config, resolve(config.storage.dataDir), log);
+  const scheduled = schedulerConfig(config.analytics, config.storage.rollupInterval);
+  // Nothing else runs in this process: the jobs go flat out (no rests, pace.ts).
   const scheduler = new AnalyticsScheduler(
-    { ...schedulerConfig(config.analytics, config.storage.rollupInterval), enabled: false },
+    { ...scheduled, enabled: false, settings: { ...scheduled.settings, dutyCycle: 1 } },
     { store, log: log.child({ component: 'analytics' }) },
   );
   let ok = true;

@@ -25,6 +25,11 @@ export const analyticsSchema = z
       })
       .prefault({}),
     maxSeries: z.number().int().min(1).max(100_000).default(2000),
+    /**
+     * Fraction of the time a job run works; it rests the rest, so that on a busy collector its
+     * reads, writes and fits take the cores a little at a time (1: flat out). See pace.ts.
+     */
+    dutyCycle: z.number().min(0.05).max(1).default(0.5),
     historyDays: z.number().min(1).max(400).default(30),
     horizonDays: z
       .number()
@@ -128,6 +133,7 @@ export function schedulerConfig(a: AnalyticsConfig, rollupIntervalSeconds: numbe
       })),
       anomalyThreshold: a.anomaly.threshold,
       anomalyQuietSamples: a.anomaly.quietIntervals,
+      dutyCycle: a.dutyCycle,
     },
   };
 }

@@ -38,6 +38,8 @@ export interface JobSettings {
   readonly capacity: readonly CapacityRule[];
   readonly anomalyThreshold: number;
   readonly anomalyQuietSamples: number;
+  /** Fraction of the wall time a run works, resting the rest (pace.ts); 1 runs flat out. */
+  readonly dutyCycle: number;
 }
 
 /** Series sent to the worker in one task. */
@@ -74,7 +76,10 @@ const POINTS_PER_WRITE = 5000;
  */
 class ChunkedWriter {
   private chunk: Point[] = [];
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly pace: () => Promise<void>,
+  ) {}
   async add(point: Point): Promise<void> {
     this.chunk.push(point);
     if (this.chunk.length >= POINTS_PER_WRITE) await this.drain();
@@ -88,6 +93,7 @@ class ChunkedWriter {
     if (chunk.length > 0) this.store.write(chunk);
     await this.store.flush();
     await new Promise((resolve) => setImmediate(resolve));
+    await this.pace();
   }
 }
 
@@ -113,6 +119,8 @@ export interface JobContext {
   readonly settings: JobSettings;
   readonly now: () => number;
   readonly warn: (obj: Record<string, unknown>, msg: string) => void;
+  /** Rests the run after a piece of work, by the duty cycle (pace.ts). */
+  readonly pace: () => Promise<void>;
 }
 
 export async function forecastJob(ctx: JobContext): Promise<JobResult> {
@@ -124,12 +132,13 @@ export async function forecastJob(ctx: JobContext): Promise<JobResult> {
     stepSeconds: s.stepSeconds,
     maxSeries: s.maxSeries,
     totals: true,
+    pace: ctx.pace,
   });
   const models = new Map<string, number>();
   let failed = 0;
   let written = 0;
   let processed = 0;
-  const sink = new ChunkedWriter(store);
+  const sink = new ChunkedWriter(store, ctx.pace);
   // A batch of series per worker task: results come back (and are written) a batch at a time, so
   // neither the message from the worker nor the points held at once grow with maxSeries.
   for (const task of forecastTasks(series.length, s.models, s.mstlSeries)) {
@@ -142,6 +151,7 @@ export async function forecastJob(ctx: JobContext): Promise<JobResult> {
       models: task.models,
       periods: s.periods,
     });
+    await ctx.pace();
     for (const r of results) {
       processed++;
       if (r.error !== undefined || r.yhat === undefined || r.start === undefined || r.stepMs === undefined) {
@@ -190,6 +200,7 @@ export async function capacityJob(ctx: JobContext): Promise<JobResult> {
     stepSeconds: s.stepSeconds,
     maxSeries: s.maxSeries,
     totals: false,
+    pace: ctx.pace,
   });
   const items = [];
   const notes = new Map<string, string>();
@@ -199,6 +210,7 @@ export async function capacityJob(ctx: JobContext): Promise<JobResult> {
     notes.set(x.key, cap.note);
     capacities.set(x.key, cap.bps);
     const forecast = cap.bps === undefined ? [] : await store.forecasts({ series: x.key, from: now });
+    await ctx.pace();
     items.push({
       key: x.key,
       stepMs: x.stepMs,
@@ -267,6 +279,7 @@ export async function anomalyJob(ctx: JobContext): Promise<JobResult> {
     stepSeconds: s.anomalyStepSeconds,
     maxSeries: s.maxSeries,
     totals: true,
+    pace: ctx.pace,
   });
   const inputs = [];
   for (const x of series) {
@@ -275,6 +288,7 @@ export async function anomalyJob(ctx: JobContext): Promise<JobResult> {
       from: x.start,
       to: x.start + x.values.length * x.stepMs,
     });
+    await ctx.pace();
     const expected = new Float64Array(x.values.length).fill(Number.NaN);
     // Each sample expects the forecast point at or just before it (forecasts may be coarser).
     let j = 0;

@@ -95,6 +95,22 @@ describe('loadSeries', () => {
     expect(limits).toEqual([MAX_INTERFACE_ROWS + 1, MAX_INTERFACE_ROWS + 1]);
   });
 
+  it('rests after every series read, not before the first', async () => {
+    // The job's pace (pace.ts) runs between reads: the log holds each read and each rest in turn.
+    const events: string[] = [];
+    const spied = Object.create(store) as EmbeddedStore;
+    spied.traffic = (q) => {
+      events.push(`read ${q.ifIndex}`);
+      return store.traffic(q);
+    };
+    const pace = async () => {
+      events.push('rest');
+    };
+    const options = { now: END, from: START, stepSeconds: STEP / 1000, totals: false };
+    await loadSeries(spied, { ...options, maxSeries: 3, pace });
+    expect(events).toEqual(['read 300', 'rest', 'read 299', 'rest', 'read 298', 'rest']);
+  });
+
   it('reads nothing once the service is stopping', async () => {
     reads.length = 0;
     const stopping = new AbortController();

@@ -35,6 +35,8 @@ export interface LoadOptions {
   readonly totals: boolean;
   /** Aborted when the service stops: no further series is read. */
   readonly signal?: AbortSignal;
+  /** Called after each series read: the job's rest (pace.ts). */
+  readonly pace?: () => Promise<void>;
 }
 
 /** Rows (or candidates) gone through between two yields to the event loop. */
@@ -124,6 +126,7 @@ export async function loadSeries(store: Store, o: LoadOptions): Promise<LoadedSe
       ...(ref.ifIndex !== undefined && { ifIndex: ref.ifIndex }),
     };
     const samples = await store.traffic(q);
+    await o.pace?.();
     const first = samples[0];
     if (first === undefined) continue;
     const start = Math.max(from, first.time);

@@ -7,6 +7,7 @@ import { type MessagePort, parentPort } from 'node:worker_threads';
 import { settleThread } from '../../common/thread.js';
 import { RemoteStore } from '../../storage/thread/client.js';
 import { JOBS, type JobName, type JobResult, type JobSettings, type TaskRunner } from './jobs.js';
+import { Pacer } from './pace.js';
 import { runTask, type Task } from './tasks.js';
 
 /** Model fitting gives way to everything else on a busy machine (common/thread.ts). */
@@ -46,6 +47,7 @@ const runner: TaskRunner = { run: (task: Task) => runTask(task) } as TaskRunner;
 async function job(task: JobTask): Promise<{ result: JobResult; warnings: JobWarning[]; more: number }> {
   const warnings: JobWarning[] = [];
   let more = 0;
+  const pacer = new Pacer(task.settings.dutyCycle);
   try {
     const result = await JOBS[task.name]({
       // A port the store thread never read (it died first) is never closed: the hello bounds the wait.
@@ -53,6 +55,7 @@ async function job(task: JobTask): Promise<{ result: JobResult; warnings: JobWar
       worker: runner,
       settings: task.settings,
       now: () => task.now,
+      pace: () => pacer.pause(),
       warn: (obj, msg) => {
         if (warnings.length < MAX_WARNINGS) warnings.push({ obj, msg });
         else more++;
