@@ -133,8 +133,9 @@ export const OVERFLOW_IF = -1;
  */
 export const MAX_SERIES_PER_WINDOW = 65_536;
 /**
- * Exporters in one interval. Each costs two Space-Saving tables (about 30 KB at the default 10
- * ranks); beyond this, records of further exporters are summed under exporter "overflow", counted.
+ * Exporters in one interval. Each costs two Space-Saving tables (about 40 KB at the default 10
+ * ranks, filter cells included); beyond this, records of further exporters are summed under
+ * exporter "overflow", counted.
  */
 export const MAX_EXPORTERS_PER_WINDOW = 1000;
 /** The exporter tag of traffic beyond MAX_EXPORTERS_PER_WINDOW. */
@@ -185,7 +186,7 @@ class InterfaceTotals {
 
 /**
  * Filtered Space-Saving cells per top-talker counter (space-saving.ts `filtered`): the paper's
- * 6, rounded up to a power of two there (4.8 KiB a side for the default 100 counters).
+ * 6, 8 bytes each (4.8 KB a side for the default 100 counters, 48 KB at the most, 1,000).
  *
  * Unfiltered, nearly every record of softflowd's stream (almost all its addresses are new) took
  * over the smallest counter on both sides: Space-Saving was a fifth of a decode worker's profile.

@@ -352,4 +352,64 @@ describe('SpaceSaving', () => {
     expect(ss.get(7)).toEqual({ key: 7, count: 4, error: 0, secondary: 0 });
     expect(ss.top(2).map((h) => h.key)).toEqual([6, 7]);
   });
+  it('spreads keys that differ only in their top bits over the table, whatever the seed', () => {
+    // 100 addresses x.18.52.86 with x even: a hash blind to the top bits gives them one home, and
+    // their probe run fills as many entries as there are keys. The table is read as it is laid out.
+    const ss = new SpaceSaving(100);
+    for (let x = 0; x < 200; x += 2) ss.addNumber(((x << 24) | 0x123456) >>> 0, 1);
+    const table = (ss as unknown as { table: Int32Array }).table;
+    let longest = 0;
+    let run = 0;
+    // Twice round, so that a run across the end is counted whole.
+    for (let i = 0; i < 2 * table.length; i++) {
+      run = table[i % table.length] === 0 ? 0 : run + 1;
+      longest = Math.max(longest, run);
+    }
+    expect(ss.size).toBe(100);
+    // 100 keys in 512 entries at random: runs of a few; one home would make a run of 100.
+    expect(longest).toBeLessThan(25);
+  });
+
+  it('lets the long tail stop at its cells: a third of the evictions, or fewer', () => {
+    const run = (cells: number) => {
+      const ss = new SpaceSaving(100, cells);
+      const random = prng(42);
+      let next = 1_000_000;
+      for (let i = 0; i < 50_000; i++) {
+        // Half the updates from 20 heavy addresses, half from addresses seen once.
+        if (random() < 0.5) ss.addNumber(1 + Math.floor(random() * 20), 1000 + Math.floor(random() * 500));
+        else ss.addNumber(next++, 40 + Math.floor(random() * 60));
+      }
+      return ss;
+    };
+    const plain = run(0);
+    const filtered = run(600);
+    // Unfiltered, every address seen once takes a counter (25,000 of them); filtered, most stop.
+    expect(plain.evictions).toBeGreaterThan(20_000);
+    expect(filtered.evictions).toBeLessThan(plain.evictions / 3);
+    // Both keep the 20 heavy addresses.
+    for (const ss of [plain, filtered]) {
+      expect(
+        ss
+          .top(20)
+          .map((h) => h.key)
+          .sort((a, b) => Number(a) - Number(b)),
+      ).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    }
+  });
+
+  it('gives a key admitted past the filter (addSlot) at least the smallest count', () => {
+    const ss = new SpaceSaving(2, 1);
+    ss.addSlot(1, 100);
+    ss.addSlot(2, 100);
+    // 3 weighs 1 and its cell 0: the filter would keep it out, addSlot admits it all the same.
+    const slot = ss.addSlot(3, 1);
+    expect(ss.admitted).toBe(true);
+    expect(ss.keyAt(slot)).toBe(3);
+    // The evicted key weighed 100: the smallest counter must still bound every unmonitored key.
+    expect(ss.minCount).toBeGreaterThanOrEqual(100);
+    // Its count is the smallest (100, what the evicted key held): error 99 plus its own 1.
+    expect(ss.countAt(slot)).toBe(100);
+    expect(ss.errorAt(slot)).toBe(99);
+  });
 });

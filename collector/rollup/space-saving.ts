@@ -63,9 +63,22 @@ function hashString(key: string): number {
   return h ^ (h >>> 15);
 }
 
-function hashNumber(key: number): number {
-  const h = Math.imul((key | 0) ^ SEED, 0x9e3779b1);
+/**
+ * MurmurHash3's 32-bit finaliser: every output bit depends on every input bit. The table's index
+ * is the low bits of a hash, and a bare multiply (with one fold of the high half) left them blind to
+ * a key's top bits: 128 addresses differing only there (0.18.52.86, 2.18.52.86, ...) shared one home
+ * in the default 512-entry table whatever the seed, a probe run as long as the table.
+ */
+function fmix32(x: number): number {
+  let h = x ^ (x >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
+}
+
+function hashNumber(key: number): number {
+  return fmix32((key | 0) ^ SEED);
 }
 
 /** Four words in turn, each multiplied in after the high bits of the previous rounds are folded down. */
@@ -73,8 +86,7 @@ function hashWords(a: number, b: number, c: number, d: number): number {
   let h = Math.imul(a ^ SEED, 0x9e3779b1);
   h = Math.imul(h ^ (h >>> 16) ^ b, 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 16) ^ c, 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 16) ^ d, 0x27d4eb2f);
-  return h ^ (h >>> 16);
+  return fmix32(h ^ (h >>> 16) ^ d);
 }
 
 export class SpaceSaving {
@@ -104,16 +116,17 @@ export class SpaceSaving {
   private totalWeight = 0;
   /**
    * Filtered Space-Saving's cells (undefined without a filter): the weight of unmonitored keys by
-   * hash, each at most the smallest counter. Indexed by the top bits of a key's hash remixed
-   * (`cellOf`), so that the cell does not follow the table's probe position.
+   * hash, each at most the smallest counter. A key's cell comes from its hash remixed (`cellOf`),
+   * so that it does not follow the table's probe position.
    */
   private readonly cells: Float64Array | undefined;
-  private readonly cellShift: number;
+  /** Counters taken over by a new key since construction. */
+  evictions = 0;
 
   /**
    * @param capacity k, the number of counters (at least 1).
-   * @param filterCells Filtered Space-Saving (see `filtered`): this many cells, rounded up to a
-   *   power of two; 0 (the default) for plain Space-Saving, which admits every new key.
+   * @param filterCells Filtered Space-Saving (see `filtered`): this many cells (8 bytes each);
+   *   0 (the default) for plain Space-Saving, which admits every new key.
    */
   constructor(
     readonly capacity: number,
@@ -123,11 +136,7 @@ export class SpaceSaving {
       throw new RangeError('capacity must be a positive integer');
     if (!Number.isInteger(filterCells) || filterCells < 0 || filterCells > 1 << 24)
       throw new RangeError('filterCells must be an integer from 0 to 2^24');
-    let bits = 0;
-    while (1 << bits < filterCells) bits++;
-    this.cells = filterCells > 0 ? new Float64Array(1 << bits) : undefined;
-    // A shift by 32 is a shift by 0 in JavaScript: one cell is cell 0 through `cellOf`'s guard.
-    this.cellShift = 32 - bits;
+    this.cells = filterCells > 0 ? new Float64Array(filterCells) : undefined;
     this.strings = new Array<string | undefined>(capacity).fill(undefined);
     this.numbers = new Float64Array(capacity).fill(Number.NaN);
     this.isWords = new Uint8Array(capacity);
@@ -408,10 +417,14 @@ export class SpaceSaving {
       let inherited = min;
       const cells = this.cells;
       if (cells !== undefined) {
-        inherited = cells[this.cellOf(h)]!;
+        // Through the filter cell + weight reaches min, so this is the cell; a key admitted past
+        // it (`addSlot`) still counts at least min, as unfiltered, or the evicted key's weight
+        // (at most min) would exceed the new smallest counter.
+        inherited = Math.max(cells[this.cellOf(h)]!, min - weight);
         const evicted = this.cellOf(this.hashes[slot]!);
         if (cells[evicted]! < min) cells[evicted] = min;
       }
+      this.evictions++;
       this.unlink(slot);
       i = h & this.mask;
       while (table[i] !== 0) i = (i + 1) & this.mask;
@@ -452,8 +465,9 @@ export class SpaceSaving {
     return true;
   }
 
+  /** The cell of hash `h`: its remix scaled to the number of cells (no power of two needed). */
   private cellOf(h: number): number {
-    return this.cellShift === 32 ? 0 : Math.imul(h, 0x2c1b3c6d) >>> this.cellShift;
+    return Math.floor(((Math.imul(h, 0x2c1b3c6d) >>> 0) * this.cells!.length) / 0x1_0000_0000);
   }
 
   /** Removes a slot's key from the table, shifting later entries of its probe run back. */
