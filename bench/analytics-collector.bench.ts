@@ -17,7 +17,7 @@ import { pino } from 'pino';
 import { configSchema } from '../cli/config.js';
 import { buildService, type Service } from '../cli/serve.js';
 import { encodeV5 } from '../test/support/encoder.js';
-import { sineTrafficHistory } from '../test/support/traffic-history.js';
+import { sineTrafficHistory, writeHistory } from '../test/support/traffic-history.js';
 import { steadySender } from '../test/support/udp-sender.js';
 import type { BenchResult } from './measure.js';
 
@@ -77,9 +77,7 @@ export async function benchAnalyticsCollector(): Promise<BenchResult[]> {
   const service = buildService(config, pino({ level: 'silent' }));
   await service.start();
   try {
-    const points = sineTrafficHistory(14, INTERFACES, 'xe-0/0/');
-    service.store.write(points);
-    await service.store.flush();
+    await writeHistory(service.store, sineTrafficHistory(14, INTERFACES, 'xe-0/0/'));
     const idle = await phase(service, () => new Promise((r) => setTimeout(r, 5000)));
     const busy = await phase(service, () => service.jobs.run('forecast'));
     const row = (name: string, p: typeof idle): BenchResult => ({

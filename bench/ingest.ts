@@ -22,6 +22,7 @@
  * `--job NAME` starts flowcast's store with 14 days of history for 120 series and runs that
  * analytics job (forecast, capacity, anomaly) from just before the stream starts: the loss is then
  * the loss while a job fits, and a note says when the job ran, measured from the send's start.
+ * flowcast's CPU per datagram then includes the job's (its thread is `flowcast-jobs`).
  *
  * `--profile` starts flowcast with FLOWCAST_CPU_PROFILE_DIR (common/profiler.ts) and prints, per
  * rate and thread (the receiving main thread, each decode worker), the functions with the most

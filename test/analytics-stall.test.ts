@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../cli/config.js';
 import { buildService, type Service } from '../cli/serve.js';
 import { encodeV5 } from './support/encoder.js';
-import { sineTrafficHistory } from './support/traffic-history.js';
+import { sineTrafficHistory, writeHistory } from './support/traffic-history.js';
 import { steadySender } from './support/udp-sender.js';
 
 const INTERFACES = 60;
@@ -38,9 +38,7 @@ describe('analytics jobs and the collector', () => {
     });
     service = buildService(config, pino({ level: 'silent' }));
     await service.start();
-    const points = sineTrafficHistory(7, INTERFACES, 'ge-0/0/');
-    service.store.write(points);
-    await service.store.flush();
+    await writeHistory(service.store, sineTrafficHistory(7, INTERFACES, 'ge-0/0/'));
   });
 
   afterAll(async () => {

@@ -21,7 +21,7 @@ import { udpSocketDrops } from '../../collector/receive/socket-drops.js';
 import { EmbeddedStore } from '../../storage/embedded/embedded-store.js';
 import { FlowcastProcess } from '../../test/support/flowcast-process.js';
 import { findExecutable } from '../../test/support/tools.js';
-import { sineTrafficHistory } from '../../test/support/traffic-history.js';
+import { sineTrafficHistory, writeHistory } from '../../test/support/traffic-history.js';
 import { peakRssBytes } from './proc.js';
 
 const run = promisify(execFile);
@@ -81,8 +81,7 @@ async function seedHistory(dataDir: string): Promise<void> {
   const store = new EmbeddedStore({ dataDir, retentionDays: 3650, log: pino({ level: 'silent' }) });
   try {
     await store.start();
-    store.write(sineTrafficHistory(JOB_HISTORY.days, JOB_HISTORY.interfaces, 'xe-0/0/'));
-    await store.flush();
+    await writeHistory(store, sineTrafficHistory(JOB_HISTORY.days, JOB_HISTORY.interfaces, 'xe-0/0/'));
   } finally {
     await store.stop();
   }
@@ -93,6 +92,7 @@ async function jobNote(fc: FlowcastProcess, job: string, sendStart: number): Pro
   const url = `http://127.0.0.1:${fc.httpPort}/api/v1/jobs`;
   for (const deadline = Date.now() + 300_000; Date.now() < deadline; await sleep(500)) {
     const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return `job ${job}: GET /api/v1/jobs answered ${res.status}`;
     const { jobs } = (await res.json()) as { jobs: JobRow[] };
     const row = jobs.find((j) => j.name === job);
     if (row === undefined) return `job ${job}: not known to flowcast`;

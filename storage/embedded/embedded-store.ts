@@ -57,9 +57,9 @@ export interface EmbeddedStoreOptions {
   readonly memoryLimit?: string;
   /**
    * DuckDB worker threads. One by default: the collector needs the cores, and its queries are
-   * small scans. The forecast job's 122 series reads (14 days of 5-minute points each, 484,000
-   * rows) took 1.50-1.52 s of CPU and 1.5-1.6 s with one thread, 1.84-1.98 s and 1.9-2.2 s with two
-   * (2-core VM): a second thread added work and no speed.
+   * small scans. The forecast job's 120 series reads (14 days of 5-minute points each, 483,840
+   * rows) took 2.49-2.75 s of CPU and 2.6-2.8 s with one thread, 3.16-3.22 s and 3.2-3.3 s with
+   * two (2-core VM, load 2.6-2.9): a second thread added work and no speed.
    */
   readonly threads?: number;
   readonly log: Logger;
