@@ -22,7 +22,7 @@ import { docsAsset, docsPage } from './docs.js';
 import { ApiError, toApiError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { expressPath, type JsonRoute, type RawRoute, type Route, type RouteContext } from './route.js';
-import { ROUTES } from './routes.js';
+import { ROUTES, TRUNCATED_HEADER } from './routes.js';
 
 /** What the API reads from. */
 export interface ApiDeps {
@@ -191,6 +191,8 @@ export function createApp(deps: ApiDeps, options: Partial<ApiOptions> = {}): exp
         origin: [...o.corsOrigins],
         methods: ['GET', 'POST'],
         allowedHeaders: ['Authorization', 'Content-Type', 'Accept'],
+        // A page on another origin reads it too: in CSV it is the only sign of a cut listing.
+        exposedHeaders: [TRUNCATED_HEADER],
         maxAge: 600,
       }),
     );

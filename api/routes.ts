@@ -51,7 +51,7 @@ const HEALTH_PROBE_MS = 2000;
 /** How many of the most recently heard exporters the health answer lists. */
 const HEALTH_RECENT_EXPORTERS = 100;
 /** The answer's header when it leaves interfaces out (besides `truncated` in its JSON). */
-const TRUNCATED_HEADER = 'Flowcast-Truncated';
+export const TRUNCATED_HEADER = 'Flowcast-Truncated';
 /**
  * The most interface names and descriptions asked of the running collector (those with traffic
  * have their names in the store too). They come from the decode workers: 100,000 rows in one

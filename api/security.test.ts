@@ -152,6 +152,8 @@ describe('headers and CORS', () => {
     const cors = await serve({ corsOrigins: [grafana], apiToken: TOKEN });
     const allowed = await cors.get('/api/v1/health', { headers: { origin: grafana } });
     expect(allowed.headers.get('access-control-allow-origin')).toBe(grafana);
+    // A cut interface listing says so in a header the page may read.
+    expect(allowed.headers.get('access-control-expose-headers')).toBe('Flowcast-Truncated');
     expect(
       (await cors.get('/api/v1/health', { headers: evil })).headers.get('access-control-allow-origin'),
     ).toBeNull();
