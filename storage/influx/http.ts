@@ -98,6 +98,9 @@ function toStoreError(what: string, err: unknown): InfluxStoreError {
 }
 
 /** The HTTP side of the adapter. */
+/** The longest encoded statement sent in a GET's URL; longer reads are POSTed (see `query`). */
+const MAX_GET_QUERY_BYTES = 4096;
+
 export class InfluxConnection {
   private readonly transport: Transport;
   private server: ServerInfo | undefined;
@@ -155,22 +158,26 @@ export class InfluxConnection {
 
   /**
    * Runs InfluxQL statements against the database (times as Unix milliseconds) and returns the
-   * series of each statement. `GET` for reads; `POST` for statements that change something.
+   * series of each statement. `GET` for reads, unless the statement is long; `POST` for statements
+   * that change something.
    */
   async query(q: string, method: 'GET' | 'POST' = 'GET'): Promise<QuerySeries[][]> {
     const params = new URLSearchParams({ db: this.options.database, epoch: 'ms' });
+    const encoded = new URLSearchParams({ q }).toString();
+    // A read naming 500 interfaces is a 40 kB URL; proxies in front of InfluxDB refuse request
+    // lines past a few kB (nginx's default buffer is 8 KiB): a long read goes in a POST body.
+    const get = method === 'GET' && encoded.length <= MAX_GET_QUERY_BYTES;
     let answer: unknown;
     try {
-      answer =
-        method === 'GET'
-          ? await this.transport.request(`/query?${params}&${new URLSearchParams({ q })}`, '', {
-              method,
-              headers: this.auth('v1'),
-            })
-          : await this.transport.request(`/query?${params}`, new URLSearchParams({ q }).toString(), {
-              method,
-              headers: { 'content-type': 'application/x-www-form-urlencoded', ...this.auth('v1') },
-            });
+      answer = get
+        ? await this.transport.request(`/query?${params}&${encoded}`, '', {
+            method,
+            headers: this.auth('v1'),
+          })
+        : await this.transport.request(`/query?${params}`, encoded, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', ...this.auth('v1') },
+          });
     } catch (err) {
       throw toStoreError(`InfluxQL ${JSON.stringify(q)} failed`, err);
     }

@@ -157,6 +157,12 @@ describe.skipIf(!influxdAvailable())(
       expect(listed[0]).toEqual({ exporter: '192.0.2.1', ifIndex: n - 1, ifName: `if ${n - 1}` });
       expect(listed.at(-1)).toEqual({ exporter: '192.0.2.1', ifIndex: n - 1050, ifName: `if ${n - 1050}` });
       expect(listed.every((i) => i.ifName === `if ${i.ifIndex}`)).toBe(true);
+      // A query naming hundreds of interfaces goes in a POST body: a proxy in front of InfluxDB
+      // (nginx: 8 KiB by default) would refuse it as a URL. Every GET's request line stays short.
+      const queries = (await accessLog()).filter((l) => l.includes(' /query?'));
+      const gets = queries.map((l) => /"GET (\S+)/.exec(l)?.[1]).filter((u) => u !== undefined);
+      expect(Math.max(...gets.map((u) => u.length))).toBeLessThan(8192);
+      expect(queries.some((l) => l.includes('"POST /query?'))).toBe(true);
     });
 
     it('does not retry a 400 partial write; counts and logs the refused point', async () => {
