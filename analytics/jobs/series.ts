@@ -83,8 +83,8 @@ export async function busiest(
  * when more): the candidates come from the totals, so the busiest series are always among them, and
  * only a name outside the store's cut is missing ('').
  *
- * The rows are gone through STEP at a time with a yield between: the store's reads run on the
- * thread that receives.
+ * The rows are gone through STEP at a time with a yield between, so that a run in the analytics
+ * worker still answers its messages while it goes through a large answer.
  */
 export async function loadSeries(store: Store, o: LoadOptions): Promise<LoadedSeries[]> {
   const stepMs = o.stepSeconds * 1000;
