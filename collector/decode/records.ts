@@ -14,6 +14,7 @@ import {
   RecordScratch,
   readVariableLength,
   resolveScratch,
+  resolveUptimes,
   VARIABLE_LENGTH,
 } from './template.js';
 
@@ -67,10 +68,21 @@ export function decodeDataSet(
     const lengths = t.lengths;
     const ops = t.ops;
     const slots = t.slots;
+    // Templates whose only scratch values are the two uptimes (v9 and softflowd's IPFIX) reset
+    // and resolve those alone, with no call to the general resolveScratch. Skipping every
+    // scratch step showed finish() at about a sixth of decode time; this path took
+    // bench/pipeline.bench.ts `decode` from a median of 2.78 M to 3.05 M records per CPU second
+    // (x1.10, x1.04 to x2.15 over 5 interleaved pairs at load 2.8-4.5).
+    const uptimesOnly = t.uptimesOnly;
     // Anything shorter than a record at the end of the set is padding (RFC 3954 5.3, RFC 7011 3.3.1).
     for (; off + len <= end; off += len) {
       const rec = newRecord(ctx, t);
-      if (t.needsScratch) scratch.reset();
+      if (uptimesOnly) {
+        scratch.startUptime = -1;
+        scratch.endUptime = -1;
+      } else if (t.needsScratch) {
+        scratch.reset();
+      }
       for (let i = 0; i < n; i++) {
         const o = off + offsets[i]!;
         const l = lengths[i]!;
@@ -156,7 +168,13 @@ export function decodeDataSet(
             readers[i]!(b, o, l, rec, scratch);
         }
       }
-      finish(rec, t, header, e, d, rate);
+      if (uptimesOnly) {
+        resolveUptimes(rec, scratch.startUptime, scratch.endUptime, header, d.systemInitMs);
+        rec.samplingRate = rate;
+        checkTimes(rec, e);
+      } else {
+        finish(rec, t, header, e, d, rate);
+      }
       out.push(rec);
       count++;
     }
@@ -254,7 +272,11 @@ function finish(
   } else {
     rec.samplingRate = rate;
   }
-  // A time no Date can hold (a 64-bit millisecond field, an uptime far off) is dropped, counted.
+  checkTimes(rec, e);
+}
+
+/** A time no Date can hold (a 64-bit millisecond field, an uptime far off) is dropped, counted. */
+function checkTimes(rec: FlowRecord, e: ExporterState): void {
   if (rec.start !== undefined && !isValidTime(rec.start)) {
     rec.start = undefined;
     e.counters.error('bad_value');

@@ -158,6 +158,11 @@ export interface CompiledTemplate extends TemplateSpec {
   readonly minRecordLength: number;
   /** Whether records need the scratch resolved (times, sampling). */
   readonly needsScratch: boolean;
+  /**
+   * Whether the only scratch values the template's fixed-length ops set are the two uptimes
+   * (Op.START_UPTIME, Op.END_UPTIME): records of such templates are resolved by `resolveUptimes`.
+   */
+  readonly uptimesOnly: boolean;
   /** Names of the elements stored in a record's `extras`, by slot. */
   readonly extraNames: readonly string[];
   /** Field lengths (65535 for variable length), parallel to `readers`. */
@@ -685,6 +690,7 @@ export function compileTemplate(
   let variable = false;
   let minRecordLength = 0;
   let needsScratch = false;
+  let uptimesOnly = true;
   for (let i = 0; i < spec.fields.length; i++) {
     const f = spec.fields[i]!;
     // A counter or other integer this collector normalises, longer than 8 bytes, has no meaning
@@ -708,6 +714,7 @@ export function compileTemplate(
     ops[i] = op ?? Op.CALL;
     slots[i] = slot ?? -1;
     needsScratch ||= scratch;
+    if (scratch && op !== Op.START_UPTIME && op !== Op.END_UPTIME) uptimesOnly = false;
   }
   if (minRecordLength === 0) return undefined;
   return {
@@ -717,6 +724,7 @@ export function compileTemplate(
     recordLength: variable ? -1 : fixedLength,
     minRecordLength,
     needsScratch,
+    uptimesOnly: needsScratch && uptimesOnly,
     extraNames,
     lengths,
     ops,
@@ -760,11 +768,7 @@ export function resolveScratch(
       if (s.startUptime >= 0) rec.start = init + s.startUptime;
       if (s.endUptime >= 0) rec.end = init + s.endUptime;
     } else if (s.startUptime >= 0 || s.endUptime >= 0) {
-      // No system init time known: report the raw uptimes rather than guess absolute times.
-      const fields = rec.fields ?? {};
-      if (s.startUptime >= 0) fields['flowStartSysUpTime'] = s.startUptime;
-      if (s.endUptime >= 0) fields['flowEndSysUpTime'] = s.endUptime;
-      rec.fields = fields;
+      rawUptimes(rec, s.startUptime, s.endUptime);
     }
   }
   if (s.startDeltaUs >= 0) rec.start = hdr.exportMs - s.startDeltaUs / 1000;
@@ -774,4 +778,35 @@ export function resolveScratch(
     else if (rec.end !== undefined && rec.start === undefined) rec.start = rec.end - s.durationMs;
   }
   return s.ownRate();
+}
+
+/** No system init time known: the raw uptimes are reported rather than absolute times guessed. */
+function rawUptimes(rec: FlowRecord, startUptime: number, endUptime: number): void {
+  const fields = rec.fields ?? {};
+  if (startUptime >= 0) fields['flowStartSysUpTime'] = startUptime;
+  if (endUptime >= 0) fields['flowEndSysUpTime'] = endUptime;
+  rec.fields = fields;
+}
+
+/**
+ * `resolveScratch` for a record of an `uptimesOnly` template, given its two uptimes (-1 when
+ * absent): every other scratch value is at its reset value, so only the uptimes are resolved and
+ * the record states no rate of its own.
+ */
+export function resolveUptimes(
+  rec: FlowRecord,
+  startUptime: number,
+  endUptime: number,
+  hdr: ExportHeader,
+  domainSystemInitMs: number,
+): void {
+  if (hdr.sysUptime >= 0) {
+    if (startUptime >= 0) rec.start = hdr.exportMs - ((hdr.sysUptime - startUptime) | 0);
+    if (endUptime >= 0) rec.end = hdr.exportMs - ((hdr.sysUptime - endUptime) | 0);
+  } else if (domainSystemInitMs >= 0) {
+    if (startUptime >= 0) rec.start = domainSystemInitMs + startUptime;
+    if (endUptime >= 0) rec.end = domainSystemInitMs + endUptime;
+  } else if (startUptime >= 0 || endUptime >= 0) {
+    rawUptimes(rec, startUptime, endUptime);
+  }
 }
