@@ -114,12 +114,12 @@ export class FlowRecord {
   // IPv6 words win over srcAddr4 in the text, as the text set for an IPv6 address did before the
   // words existed (a template with both families, both non-zero: see dualStackReader).
   get srcAddr(): string | undefined {
-    const text = this.rare?.srcText;
+    let text = this.rare?.srcText;
     if (text !== undefined) return text;
-    if (this.srcIPv6)
-      return (this.rareValues().srcText = formatIPv6Words(this.src6a, this.src6b, this.src6c, this.src6d));
-    if (this.srcAddr4 >= 0) return (this.rareValues().srcText = formatIPv4Number(this.srcAddr4));
-    return undefined;
+    if (this.srcIPv6) text = formatIPv6Words(this.src6a, this.src6b, this.src6c, this.src6d);
+    else if (this.srcAddr4 >= 0) text = formatIPv4Number(this.srcAddr4);
+    if (text !== undefined) this.rareValues().srcText = text;
+    return text;
   }
   set srcAddr(text: string | undefined) {
     if (text !== undefined || this.rare !== undefined) this.rareValues().srcText = text;
@@ -128,12 +128,12 @@ export class FlowRecord {
   }
 
   get dstAddr(): string | undefined {
-    const text = this.rare?.dstText;
+    let text = this.rare?.dstText;
     if (text !== undefined) return text;
-    if (this.dstIPv6)
-      return (this.rareValues().dstText = formatIPv6Words(this.dst6a, this.dst6b, this.dst6c, this.dst6d));
-    if (this.dstAddr4 >= 0) return (this.rareValues().dstText = formatIPv4Number(this.dstAddr4));
-    return undefined;
+    if (this.dstIPv6) text = formatIPv6Words(this.dst6a, this.dst6b, this.dst6c, this.dst6d);
+    else if (this.dstAddr4 >= 0) text = formatIPv4Number(this.dstAddr4);
+    if (text !== undefined) this.rareValues().dstText = text;
+    return text;
   }
   set dstAddr(text: string | undefined) {
     if (text !== undefined || this.rare !== undefined) this.rareValues().dstText = text;
@@ -165,9 +165,10 @@ export class FlowRecord {
 
   get nextHop(): string | undefined {
     const text = this.rare?.nextHopText;
-    if (text !== undefined) return text;
-    if (this.nextHop4 >= 0) return (this.rareValues().nextHopText = formatIPv4Number(this.nextHop4));
-    return undefined;
+    if (text !== undefined || this.nextHop4 < 0) return text;
+    const made = formatIPv4Number(this.nextHop4);
+    this.rareValues().nextHopText = made;
+    return made;
   }
   set nextHop(text: string | undefined) {
     if (text !== undefined || this.rare !== undefined) this.rareValues().nextHopText = text;
