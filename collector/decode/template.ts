@@ -150,8 +150,6 @@ const NUMERIC_OPS: Readonly<Record<NumericKey, number>> = {
 
 export interface CompiledTemplate extends TemplateSpec {
   readonly readers: readonly FieldReader[];
-  /** Field offsets within a record, valid when `recordLength > 0`. */
-  readonly offsets: Int32Array;
   /** Fixed record length, or -1 when the template has variable-length fields. */
   readonly recordLength: number;
   /** Smallest possible record: fixed fields plus one length byte per variable-length field. */
@@ -167,10 +165,14 @@ export interface CompiledTemplate extends TemplateSpec {
   readonly extraNames: readonly string[];
   /** Field lengths (65535 for variable length), parallel to `readers`. */
   readonly lengths: Int32Array;
-  /** Inline operation per field (Op), parallel to `readers`. */
-  readonly ops: Uint8Array;
-  /** `extras` slot per field for Op.EXTRA_UINT. */
-  readonly slots: Int32Array;
+  /**
+   * Four entries per field, parallel to `readers`: the field's offset within a record (valid when
+   * `recordLength > 0`), its length, its inline operation (Op) and its `extras` slot for
+   * Op.EXTRA_UINT (else -1). One array rather than four: the fixed-length decode loop reads all
+   * of them per field, and V8 checks and loads each typed array it reads again after every call
+   * the loop makes (bench/pipeline.bench.ts figures in collector/decode/records.ts).
+   */
+  readonly plan: Int32Array;
   /** Unix milliseconds when the template was last received. */
   receivedAt: number;
 }
@@ -650,6 +652,9 @@ interface Compiled {
   slot?: number;
 }
 
+/** Entries per field in CompiledTemplate `plan`: offset, length, op, slot. */
+export const PLAN_STRIDE = 4;
+
 /**
  * The most fields a template may have. Real templates have well under a hundred; without a cap one
  * 64 KiB template costs about 5 MB compiled, and an exporter may hold thousands.
@@ -680,10 +685,8 @@ export function compileTemplate(
   }
 
   const readers: FieldReader[] = [];
-  const offsets = new Int32Array(spec.fields.length);
   const lengths = new Int32Array(spec.fields.length);
-  const ops = new Uint8Array(spec.fields.length);
-  const slots = new Int32Array(spec.fields.length);
+  const plan = new Int32Array(spec.fields.length * PLAN_STRIDE);
   const extraNames: string[] = [];
   const extra = (name: string): number => extraNames.push(name) - 1;
   let fixedLength = 0;
@@ -700,7 +703,8 @@ export function compileTemplate(
       const id = alias.get(f.id) ?? f.id;
       if (id === 1 || id === 2 || NUMERIC.has(id)) return undefined;
     }
-    offsets[i] = fixedLength;
+    plan[i * PLAN_STRIDE] = fixedLength;
+    plan[i * PLAN_STRIDE + 1] = f.length;
     lengths[i] = f.length;
     if (f.length === VARIABLE_LENGTH) {
       variable = true;
@@ -711,8 +715,8 @@ export function compileTemplate(
     }
     const { reader, scratch, op, slot } = readerFor(f, alias, dualStack, registry, extra);
     readers.push(reader);
-    ops[i] = op ?? Op.CALL;
-    slots[i] = slot ?? -1;
+    plan[i * PLAN_STRIDE + 2] = op ?? Op.CALL;
+    plan[i * PLAN_STRIDE + 3] = slot ?? -1;
     needsScratch ||= scratch;
     if (scratch && op !== Op.START_UPTIME && op !== Op.END_UPTIME) uptimesOnly = false;
   }
@@ -720,15 +724,13 @@ export function compileTemplate(
   return {
     ...spec,
     readers,
-    offsets,
     recordLength: variable ? -1 : fixedLength,
     minRecordLength,
     needsScratch,
     uptimesOnly: needsScratch && uptimesOnly,
     extraNames,
     lengths,
-    ops,
-    slots,
+    plan,
     receivedAt,
   };
 }
