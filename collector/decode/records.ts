@@ -81,13 +81,14 @@ export function decodeDataSet(
       } else if (t.needsScratch) {
         scratch.reset();
       }
-      // Per field: one array (`plan`), and constants written out where an imported one would be
-      // read (PLAN_STRIDE, the Op range), each checked by `satisfies`: V8 reloads an import's
-      // module binding at every use. Against three typed arrays and the imports, this took
-      // bench/pipeline.bench.ts `decode` from a median of 2.94 M to 3.77 M records per CPU second
-      // (x1.30, x0.97 to x2.01 over 6 interleaved pairs at load 1.8-2.6, noisy), `worker` x1.14
-      // by pairs (x0.77 to x1.31, 4 pairs at load 1.5-1.7); best-of-25 runs of decode alone,
-      // x1.05 to x1.13 over 4 pairs, of which the one array alone about half.
+      // Per field: one array (`plan`) rather than three, indexed with the stride and compared
+      // with the Op range written out, each checked by `satisfies`: V8 does not fold an imported
+      // constant, and indexed by `i * PLAN_STRIDE` the loop ran slower than with three arrays
+      // (x0.92 to x1.00 best of 25 runs of decode alone, 7 pairs), by `i * 4` faster (x1.06 to
+      // x1.13, 3 pairs). With the literal range too: bench/pipeline.bench.ts `decode` from a
+      // median of 2.94 M to 3.77 M records per CPU second (x1.30, x0.97 to x2.01 over 6
+      // interleaved pairs at load 1.8-2.6, noisy), `worker` x1.14 by pairs (x0.77 to x1.31, 4
+      // pairs at load 1.5-1.7); best of 25 runs of decode alone x1.05 to x1.13 over 4 pairs.
       for (let i = 0; i < n; i++) {
         const at = i * (4 satisfies typeof PLAN_STRIDE);
         const o = off + plan[at]!;
