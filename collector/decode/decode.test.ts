@@ -652,6 +652,56 @@ describe('IPFIX', () => {
     });
   });
 
+  it('uptimes: from the domain systemInitTime in options data, else raw under fields; any length', () => {
+    // 4-byte uptimes take the decoder's inline path, 8-byte ones its field readers: same records.
+    for (const length of [4, 8]) {
+      const { decode } = setup();
+      const f: FieldSpec[] = [
+        { id: 1, length: 4 },
+        { id: 22, length },
+        { id: 21, length },
+      ];
+      const scope: FieldSpec[] = [{ id: 149, length: 4 }];
+      const opt: FieldSpec[] = [{ id: 160, length: 8 }];
+      const data = (records: number[][]) =>
+        ipfixMessage({ exportTime: T0, sets: [{ kind: 'data', id: 256, fields: f, records }] });
+      const before = flows(
+        decode(
+          ipfixMessage({
+            exportTime: T0,
+            sets: [
+              { kind: 'template', templates: [{ id: 256, fields: f }] },
+              { kind: 'data', id: 256, fields: f, records: [[10, 1000, 2000]] },
+            ],
+          }),
+        ),
+      );
+      const partial = flows(decode(data([[10, 0, 3000]])));
+      decode(
+        ipfixMessage({
+          exportTime: T0,
+          sets: [
+            { kind: 'options', templates: [{ id: 300, scopeFields: scope, fields: opt }] },
+            { kind: 'data', id: 300, fields: [...scope, ...opt], records: [[0, NOW - 100_000]] },
+          ],
+        }),
+      );
+      const after = flows(decode(data([[10, 1000, 2000]])));
+      expect(before[0]!.start, `length ${length}`).toBeUndefined();
+      expect(before[0]!.fields, `length ${length}`).toEqual({
+        flowStartSysUpTime: 1000,
+        flowEndSysUpTime: 2000,
+      });
+      expect(partial[0]!.fields, `length ${length}`).toEqual({
+        flowStartSysUpTime: 0,
+        flowEndSysUpTime: 3000,
+      });
+      expect(after[0]!.start, `length ${length}`).toBe(NOW - 99_000);
+      expect(after[0]!.end, `length ${length}`).toBe(NOW - 98_000);
+      expect(after[0]!.fields, `length ${length}`).toBeUndefined();
+    }
+  });
+
   it('sampling stated in the data record (PSAMP interval and space)', () => {
     const { decode } = setup();
     const f: FieldSpec[] = [

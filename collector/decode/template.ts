@@ -150,22 +150,29 @@ const NUMERIC_OPS: Readonly<Record<NumericKey, number>> = {
 
 export interface CompiledTemplate extends TemplateSpec {
   readonly readers: readonly FieldReader[];
-  /** Field offsets within a record, valid when `recordLength > 0`. */
-  readonly offsets: Int32Array;
   /** Fixed record length, or -1 when the template has variable-length fields. */
   readonly recordLength: number;
   /** Smallest possible record: fixed fields plus one length byte per variable-length field. */
   readonly minRecordLength: number;
   /** Whether records need the scratch resolved (times, sampling). */
   readonly needsScratch: boolean;
+  /**
+   * Whether the only scratch values the template's fixed-length ops set are the two uptimes
+   * (Op.START_UPTIME, Op.END_UPTIME): records of such templates are resolved by `resolveUptimes`.
+   */
+  readonly uptimesOnly: boolean;
   /** Names of the elements stored in a record's `extras`, by slot. */
   readonly extraNames: readonly string[];
   /** Field lengths (65535 for variable length), parallel to `readers`. */
   readonly lengths: Int32Array;
-  /** Inline operation per field (Op), parallel to `readers`. */
-  readonly ops: Uint8Array;
-  /** `extras` slot per field for Op.EXTRA_UINT. */
-  readonly slots: Int32Array;
+  /**
+   * Four entries per field, parallel to `readers`: the field's offset within a record (valid when
+   * `recordLength > 0`), its length, its inline operation (Op) and its `extras` slot for
+   * Op.EXTRA_UINT (else -1). One array rather than four: the fixed-length decode loop reads all
+   * of them per field, and V8 checks and loads each typed array it reads again after every call
+   * the loop makes (bench/pipeline.bench.ts figures in collector/decode/records.ts).
+   */
+  readonly plan: Int32Array;
   /** Unix milliseconds when the template was last received. */
   receivedAt: number;
 }
@@ -645,6 +652,9 @@ interface Compiled {
   slot?: number;
 }
 
+/** Entries per field in CompiledTemplate `plan`: offset, length, op, slot. */
+export const PLAN_STRIDE = 4;
+
 /**
  * The most fields a template may have. Real templates have well under a hundred; without a cap one
  * 64 KiB template costs about 5 MB compiled, and an exporter may hold thousands.
@@ -675,16 +685,15 @@ export function compileTemplate(
   }
 
   const readers: FieldReader[] = [];
-  const offsets = new Int32Array(spec.fields.length);
   const lengths = new Int32Array(spec.fields.length);
-  const ops = new Uint8Array(spec.fields.length);
-  const slots = new Int32Array(spec.fields.length);
+  const plan = new Int32Array(spec.fields.length * PLAN_STRIDE);
   const extraNames: string[] = [];
   const extra = (name: string): number => extraNames.push(name) - 1;
   let fixedLength = 0;
   let variable = false;
   let minRecordLength = 0;
   let needsScratch = false;
+  let uptimesOnly = true;
   for (let i = 0; i < spec.fields.length; i++) {
     const f = spec.fields[i]!;
     // A counter or other integer this collector normalises, longer than 8 bytes, has no meaning
@@ -694,7 +703,8 @@ export function compileTemplate(
       const id = alias.get(f.id) ?? f.id;
       if (id === 1 || id === 2 || NUMERIC.has(id)) return undefined;
     }
-    offsets[i] = fixedLength;
+    plan[i * PLAN_STRIDE] = fixedLength;
+    plan[i * PLAN_STRIDE + 1] = f.length;
     lengths[i] = f.length;
     if (f.length === VARIABLE_LENGTH) {
       variable = true;
@@ -705,22 +715,22 @@ export function compileTemplate(
     }
     const { reader, scratch, op, slot } = readerFor(f, alias, dualStack, registry, extra);
     readers.push(reader);
-    ops[i] = op ?? Op.CALL;
-    slots[i] = slot ?? -1;
+    plan[i * PLAN_STRIDE + 2] = op ?? Op.CALL;
+    plan[i * PLAN_STRIDE + 3] = slot ?? -1;
     needsScratch ||= scratch;
+    if (scratch && op !== Op.START_UPTIME && op !== Op.END_UPTIME) uptimesOnly = false;
   }
   if (minRecordLength === 0) return undefined;
   return {
     ...spec,
     readers,
-    offsets,
     recordLength: variable ? -1 : fixedLength,
     minRecordLength,
     needsScratch,
+    uptimesOnly: needsScratch && uptimesOnly,
     extraNames,
     lengths,
-    ops,
-    slots,
+    plan,
     receivedAt,
   };
 }
@@ -760,11 +770,7 @@ export function resolveScratch(
       if (s.startUptime >= 0) rec.start = init + s.startUptime;
       if (s.endUptime >= 0) rec.end = init + s.endUptime;
     } else if (s.startUptime >= 0 || s.endUptime >= 0) {
-      // No system init time known: report the raw uptimes rather than guess absolute times.
-      const fields = rec.fields ?? {};
-      if (s.startUptime >= 0) fields['flowStartSysUpTime'] = s.startUptime;
-      if (s.endUptime >= 0) fields['flowEndSysUpTime'] = s.endUptime;
-      rec.fields = fields;
+      rawUptimes(rec, s.startUptime, s.endUptime);
     }
   }
   if (s.startDeltaUs >= 0) rec.start = hdr.exportMs - s.startDeltaUs / 1000;
@@ -774,4 +780,35 @@ export function resolveScratch(
     else if (rec.end !== undefined && rec.start === undefined) rec.start = rec.end - s.durationMs;
   }
   return s.ownRate();
+}
+
+/** No system init time known: the raw uptimes are reported rather than absolute times guessed. */
+function rawUptimes(rec: FlowRecord, startUptime: number, endUptime: number): void {
+  const fields = rec.fields ?? {};
+  if (startUptime >= 0) fields['flowStartSysUpTime'] = startUptime;
+  if (endUptime >= 0) fields['flowEndSysUpTime'] = endUptime;
+  rec.fields = fields;
+}
+
+/**
+ * `resolveScratch` for a record of an `uptimesOnly` template, given its two uptimes (-1 when
+ * absent): every other scratch value is at its reset value, so only the uptimes are resolved and
+ * the record states no rate of its own.
+ */
+export function resolveUptimes(
+  rec: FlowRecord,
+  startUptime: number,
+  endUptime: number,
+  hdr: ExportHeader,
+  domainSystemInitMs: number,
+): void {
+  if (hdr.sysUptime >= 0) {
+    if (startUptime >= 0) rec.start = hdr.exportMs - ((hdr.sysUptime - startUptime) | 0);
+    if (endUptime >= 0) rec.end = hdr.exportMs - ((hdr.sysUptime - endUptime) | 0);
+  } else if (domainSystemInitMs >= 0) {
+    if (startUptime >= 0) rec.start = domainSystemInitMs + startUptime;
+    if (endUptime >= 0) rec.end = domainSystemInitMs + endUptime;
+  } else if (startUptime >= 0 || endUptime >= 0) {
+    rawUptimes(rec, startUptime, endUptime);
+  }
 }
