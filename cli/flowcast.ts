@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import { tuneHeapGrowth } from '../common/heap.js';
 import { createLogger, resolveFormat, serviceOutput } from '../common/logger.js';
 import { ConfigError, ENVIRONMENT, loadConfig } from './config.js';
 import { decodeFiles } from './decode.js';
@@ -64,6 +65,7 @@ program
   .option('-c, --config <file>', 'configuration file (YAML or JSON)')
   .action(async (opts: { config?: string }) => {
     const config = configOrExit(opts.config);
+    tuneHeapGrowth();
     const format = resolveFormat(config.log.format);
     // JSON to a pipe or a file never blocks the service; a terminal is written as before.
     const output = format === 'json' ? serviceOutput() : undefined;
