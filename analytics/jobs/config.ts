@@ -29,7 +29,7 @@ export const analyticsSchema = z
      * Fraction of the time a job run works; it rests the rest, so that on a busy collector its
      * reads, writes and fits take the cores a little at a time (1: flat out). See pace.ts.
      */
-    dutyCycle: z.number().min(0.05).max(1).default(0.5),
+    dutyCycle: z.number().min(0.05).max(1).default(0.25),
     historyDays: z.number().min(1).max(400).default(30),
     horizonDays: z
       .number()
