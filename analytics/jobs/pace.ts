@@ -3,7 +3,8 @@
  * for seconds; flat out it takes, besides its own niced thread, the store thread, DuckDB's threads
  * and the engine's garbage-collection threads, which share the cores with the decode workers at
  * full priority. On the 2-core VM, a forecast run over 122 series made a collector receiving
- * 30,000 datagrams a second lose a quarter of them (`npm run bench:ingest -- --job forecast`).
+ * 30,000 datagrams a second lose a quarter of them (`npm run bench:ingest -- --job forecast`, at
+ * load 3-4, with 6 of the 14 days of history).
  * Resting after each piece of work for as long as the work took, scaled by the duty cycle, spreads
  * the same work over a longer time, so those threads leave the cores to the collector: with the
  * default 0.25 (analytics/jobs/config.ts) the same collector lost nothing at 50,000 datagrams a
