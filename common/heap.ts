@@ -8,10 +8,9 @@
  * outlive two scavenges (records of a batch being rolled up, datagrams waiting in the queue) filled
  * its old generation to V8's small limit three to four times a second, and every full collection
  * marks the whole heap on the engine's helper threads. At 45,000 datagrams a second of softflowd's
- * IPFIX on the 2-core VM (6 s sends, one decode worker): 29 full collections of the worker's heap
- * and 32,001 datagrams dropped at the worker's queue without it, 12 and none with it; in two more
- * pairs of 5 s sends the process's threads other than the decode worker used 269-273 CPU ticks
- * against 353-370 (the helpers' share), and lost nothing against 27,000-43,000 datagrams.
+ * IPFIX on the 2-core VM (6 s sends, one decode worker, one run each): without it 29 full
+ * collections of the worker's heap, 32,001 datagrams dropped at the worker's queue and 10.0 s of
+ * the process's CPU; with it as a command-line flag 12, none and 9.8 s; set here, 6, none and 8.5 s.
  * The cost is memory: each thread's heap may reach four times its live size before it is
  * collected (docs/operations.md, memory).
  */
