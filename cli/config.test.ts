@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
+import { storeSpec } from './serve.js';
 
 function withFile(yaml: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'flowcast-config-')), 'flowcast.yaml');
@@ -31,6 +32,8 @@ describe('configuration bounds', () => {
     ['collector:\n  queueSize: 2e9', 'collector.queueSize'],
     ['collector:\n  receiveBuffer: 1e15', 'collector.receiveBuffer'],
     ['storage:\n  retentionDays: 1e306', 'storage.retentionDays'],
+    ['storage:\n  embeddedThreads: 0', 'storage.embeddedThreads'],
+    ['storage:\n  embeddedThreads: 1.5', 'storage.embeddedThreads'],
     [
       'collector:\n  exporters:\n    "192.0.2.1": { samplingOverride: 1e306 }',
       'collector.exporters.192.0.2.1.samplingOverride',
@@ -52,6 +55,12 @@ describe('configuration bounds', () => {
     ['collector:\n  workers: 100000', 'collector.workers'],
   ])('refuses %j naming the key', (yaml, key) => {
     expect(refusal(yaml)).toContain(`${key}:`);
+  });
+
+  it("hands the embedded store's thread count to the store it opens: one by default", () => {
+    expect(storeSpec(loadConfig(undefined, {}), '/tmp/x')).toMatchObject({ options: { threads: 1 } });
+    const four = loadConfig(withFile('storage:\n  embeddedThreads: 4'), {});
+    expect(storeSpec(four, '/tmp/x')).toMatchObject({ kind: 'embedded', options: { threads: 4 } });
   });
 
   it('takes the number of decode workers from FLOWCAST_WORKERS, and leaves it unset by default', () => {

@@ -133,6 +133,11 @@ export const configSchema = z.strictObject({
       topTalkers: z.number().int().min(1).max(1000).default(10),
       /** Embedded store: days of data kept. */
       retentionDays: z.number().positive().max(36_500).default(30),
+      /**
+       * Embedded store: DuckDB's threads. One leaves the cores to the collector (see
+       * storage/embedded/embedded-store.ts); more speed up long queries on a machine with cores to spare.
+       */
+      embeddedThreads: z.number().int().min(1).max(256).default(1),
       /** InfluxDB: the most the on-disk spool of unwritten points may hold (MiB). */
       spoolMaxMegabytes: z
         .number()

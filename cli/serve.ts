@@ -50,7 +50,14 @@ const STORE_HEAP_MB = 384;
 export function storeSpec(config: Config, dataDir: string): StoreSpec {
   const influx = config.storage.influx;
   if (influx.url === undefined) {
-    return { kind: 'embedded', options: { dataDir, retentionDays: config.storage.retentionDays } };
+    return {
+      kind: 'embedded',
+      options: {
+        dataDir,
+        retentionDays: config.storage.retentionDays,
+        threads: config.storage.embeddedThreads,
+      },
+    };
   }
   return {
     kind: 'influx',
