@@ -234,23 +234,41 @@ interface ChartState {
 
 /**
  * What chart `name` holds and draws; `since` (Unix ms) counts only the pixels drawn from that time
- * on (right of its position on the time axis).
+ * on (right of its position on the time axis). With `alone`, the pixels are counted with every other
+ * series hidden for the count: the forecast is drawn over the measured line, and where the replayed
+ * samples came close to the fixture's forecast (a quarter of runs, by the hour and the replay's
+ * split into intervals) it covered them.
  */
-async function chartState(page: Page, name: string, since?: number): Promise<ChartState> {
+async function chartState(page: Page, name: string, since?: number, alone = false): Promise<ChartState> {
   const handle = page.locator(`[data-chart="${name}"]`).first();
   await handle.locator('canvas').waitFor({ timeout: 15_000 });
   return handle.evaluate(
-    (el, [color, since]) => {
+    async (el, [color, since, alone]) => {
       const u = (
         el as unknown as {
           uplot?: {
             data: ArrayLike<number | null>[];
-            series: { label?: string }[];
+            series: { label?: string; show?: boolean }[];
             valToPos(value: number, scale: string, canvasPixels: boolean): number;
+            setSeries(index: number, options: { show: boolean }): void;
           };
         }
       ).uplot;
       if (u === undefined) throw new Error('no chart on the element');
+      const hidden: number[] = [];
+      if (alone) {
+        for (let i = 2; i < u.series.length; i++) {
+          if (u.series[i]!.show !== false) {
+            u.setSeries(i, { show: false });
+            hidden.push(i);
+          }
+        }
+        // uPlot redraws on the next frame.
+        const frame = (
+          el.ownerDocument.defaultView as unknown as { requestAnimationFrame(f: () => void): number }
+        ).requestAnimationFrame;
+        await new Promise<void>((resolve) => frame(() => frame(resolve)));
+      }
       const canvas = el.querySelector('canvas')!;
       // Read from a copy: reading the chart's own canvas again and again makes Chromium warn.
       const copy = canvas.ownerDocument.createElement('canvas');
@@ -270,6 +288,7 @@ async function chartState(page: Page, name: string, since?: number): Promise<Cha
           pixels[i + 3]! > 200;
         if (near) inPixels++;
       }
+      for (const i of hidden) u.setSeries(i, { show: true });
       return {
         times: Array.from(u.data[0] as ArrayLike<number>),
         series: u.series.slice(1).map((s, i) => ({
@@ -279,7 +298,7 @@ async function chartState(page: Page, name: string, since?: number): Promise<Cha
         inPixels,
       };
     },
-    [IN_COLOR, since ?? null] as const,
+    [IN_COLOR, since ?? null, alone] as const,
   );
 }
 
@@ -385,7 +404,7 @@ describe.skipIf(!hasChromium)('the web console in Chromium, after a replay into 
     expect(chart.inPixels).toBeGreaterThan(300);
     // The replayed samples are drawn, not only the hour of history before them (which ends
     // 30 s before the replay).
-    const drawnSince = await chartState(page, 'traffic', replayStart - 10_000);
+    const drawnSince = await chartState(page, 'traffic', replayStart - 10_000, true);
     expect(drawnSince.inPixels).toBeGreaterThan(8);
     const forecast = chart.series[2]!.values.filter((v) => v !== null);
     expect(forecast.length).toBeGreaterThan(20);
